@@ -31,3 +31,49 @@ def mirror() -> Path:
             )
         pytest.skip("the offline data mirror is not available (set HIERLAB_DATA_MIRROR)")
     return root
+
+
+class _CountingHandler:
+    """Factory for a quiet static-file handler that counts the requests it serves."""
+
+    @staticmethod
+    def make(directory: Path, log: list[str]):
+        import functools
+        from http.server import SimpleHTTPRequestHandler
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                log.append(self.path)
+                super().do_GET()
+
+        return functools.partial(Handler, directory=str(directory))
+
+
+@pytest.fixture(scope="session")
+def http_mirror(mirror: Path):
+    """A real HTTP server on 127.0.0.1 serving the mirror; yields (base_url, request_log)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    log: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler.make(mirror, log))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", log
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def data_env(http_mirror, tmp_path_factory):
+    """Point the fetchers at the HTTP mirror with a fresh cache for this test session."""
+    base, _ = http_mirror
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HIERLAB_DATA_MIRROR", base)
+        mp.setenv("HIERLAB_DATA_HOME", str(tmp_path_factory.mktemp("hierlab-cache")))
+        yield base

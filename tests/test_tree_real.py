@@ -1,5 +1,5 @@
-"""Real public trees from the offline mirror load with the documented options, and their
-node, edge and depth counts match an independent reading of the files."""
+"""Real public trees, loaded through the dataset fetchers (over the HTTP mirror), have the
+node, edge and depth counts that an independent reading of the files gives."""
 
 from __future__ import annotations
 
@@ -11,20 +11,13 @@ import networkx as nx
 import pytest
 
 from hierlab import Tree
+from hierlab.datasets import _download, fetch_label_tree, fetch_semeval_taxonomy, fetch_un_m49
+from hierlab.datasets.taxonomies import SEMEVAL_TAXONOMIES
 from hierlab.errors import MultipleParentsError
 
-TAXI = "raw.githubusercontent.com/uhh-lt/taxi/0abc016ff854cf3ebeff61be76acf10b7d6a67a7/eval/taxi_eval_archive/gold_standard"
-HIAGM = "raw.githubusercontent.com/Alibaba-NLP/HiAGM/d215dc7d4de4c2eafc1fe63be3afdab34a047aa6/data"
-M49 = "raw.githubusercontent.com/lukes/ISO-3166-Countries-with-Regional-Codes/145f1ad3caff212ed25f42b0ee2c8b92a75af895/all/all.csv"
-
-SEMEVAL = [
-    "environment_eurovoc",
-    "food",
-    "food_wordnet",
-    "science",
-    "science_eurovoc",
-    "science_wordnet",
-]
+TAXI = _download.TAXI.removeprefix("https://") + "/eval/taxi_eval_archive/gold_standard"
+HIAGM = _download.HIAGM.removeprefix("https://") + "/data"
+M49 = _download.M49.removeprefix("https://") + "/all/all.csv"
 
 
 def read_taxo(path: Path) -> list[tuple[str, str]]:
@@ -33,8 +26,10 @@ def read_taxo(path: Path) -> list[tuple[str, str]]:
         return [(row[1], row[2]) for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
-@pytest.mark.mirror
-@pytest.mark.parametrize("name", SEMEVAL)
+pytestmark = [pytest.mark.mirror, pytest.mark.usefixtures("data_env")]
+
+
+@pytest.mark.parametrize("name", SEMEVAL_TAXONOMIES)
 def test_semeval_taxonomies(mirror: Path, name: str) -> None:
     edges = read_taxo(mirror / TAXI / f"{name}.taxo")
     unique = list(dict.fromkeys(edges))
@@ -48,9 +43,11 @@ def test_semeval_taxonomies(mirror: Path, name: str) -> None:
 
     if multi:  # a DAG: the error names exactly the multi-parent terms
         with pytest.raises(MultipleParentsError) as err:
-            Tree.from_edges(edges)
+            fetch_semeval_taxonomy(name, on_multiple_parents="error")
         assert set(err.value.parents) == multi
-    tree = Tree.from_edges(edges, on_multiple_parents="first")
+    dataset = fetch_semeval_taxonomy(name)
+    tree = dataset.tree
+    assert set(dataset.multi_parent["node"]) == multi
     assert tree.n_nodes == len(terms)
     assert tree.label[0] == root
     # every kept edge is in the file, and each multi-parent term kept its first parent
@@ -68,14 +65,14 @@ def test_semeval_taxonomies(mirror: Path, name: str) -> None:
     assert max(shortest.values()) <= tree.max_depth <= longest
 
 
-@pytest.mark.mirror
 @pytest.mark.parametrize(("name", "n_labels", "max_depth"), [("nyt", 166, 8), ("rcv1", 103, 4)])
 def test_hiagm_label_trees(mirror: Path, name: str, n_labels: int, max_depth: int) -> None:
     pairs = []
     for line in (mirror / HIAGM / f"{name}.taxonomy").read_text(encoding="utf-8").splitlines():
         parent, *children = line.split("\t")
         pairs.extend((child, parent) for child in children if child)
-    tree = Tree.from_edges(pairs)
+    tree = fetch_label_tree(name).tree
+    assert tree == Tree.from_edges(pairs)
     assert tree.label[0] == "Root"
     assert tree.n_nodes == n_labels + 1 and len(pairs) == n_labels
     assert tree.max_depth == max_depth
@@ -84,7 +81,6 @@ def test_hiagm_label_trees(mirror: Path, name: str, n_labels: int, max_depth: in
         assert tree.path(v) == ("Root", "Top/News", "Top/News/World", "Top/News/World/Europe")
 
 
-@pytest.mark.mirror
 def test_un_m49_as_levels(mirror: Path) -> None:
     with (mirror / M49).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -97,6 +93,9 @@ def test_un_m49_as_levels(mirror: Path) -> None:
     assert len(regions) == 5
     top = set(tree.label[tree.children(0)])
     assert regions <= top  # plus countries with no region (Antarctica, Taiwan)
+    fetched = fetch_un_m49(intermediate=True).tree  # the fetcher fills the two missing regions
+    assert fetched.n_leaves[0] == 249
+    assert set(fetched.label[fetched.children(0)]) == regions | {"Antarctica"}
     kenya = tree.find("Africa/Sub-Saharan Africa/Eastern Africa/Kenya")
     assert tree.depth[kenya] == 4
     egypt = tree.find("Africa/Northern Africa/Egypt")

@@ -1,0 +1,36 @@
+"""Doctests of data fetchers run against the offline mirror when one is available."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+
+
+def _mirror() -> str | None:
+    """The configured mirror (a folder or an http(s) URL), or ../shared/data/mirror."""
+    configured = os.environ.get("HIERLAB_DATA_MIRROR", "")
+    if configured.startswith(("http://", "https://")):
+        return configured
+    candidate = Path(configured) if configured else REPO.parent / "shared" / "data" / "mirror"
+    return str(candidate) if candidate.is_dir() else None
+
+
+@pytest.fixture(autouse=True)
+def _doctest_data(request, tmp_path_factory):
+    """Give docstring examples of the datasets package the mirror and a cache folder."""
+    if not isinstance(request.node, pytest.DoctestItem) or ".datasets." not in request.node.name:
+        yield
+        return
+    mirror = _mirror()
+    if mirror is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have the data mirror for the dataset examples")
+        pytest.skip("the dataset examples need the offline data mirror (HIERLAB_DATA_MIRROR)")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HIERLAB_DATA_MIRROR", mirror)
+        mp.setenv("HIERLAB_DATA_HOME", str(tmp_path_factory.getbasetemp() / "doctest-cache"))
+        yield
