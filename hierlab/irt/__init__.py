@@ -1,0 +1,36 @@
+"""Item response theory for model-by-item evaluation results.
+
+Respondents (AI models) are rows and items (benchmark questions) are columns in every
+public function; missing cells are NaN. See :func:`fit_irt` for estimation,
+:func:`score` for scoring new models against frozen items.
+"""
+
+from hierlab.irt.data import ResponseMatrix, as_response_matrix, responses_from_long
+from hierlab.irt.fit import IRTFit, fit_irt
+from hierlab.irt.kernels import Prior
+from hierlab.irt.models import (
+    expected_score,
+    grm_category_probabilities,
+    grm_information,
+    item_information,
+    response_probability,
+)
+from hierlab.irt.scoring import score
+from hierlab.irt.simulate import Simulation, simulate_responses
+
+__all__ = [
+    "IRTFit",
+    "Prior",
+    "ResponseMatrix",
+    "Simulation",
+    "as_response_matrix",
+    "expected_score",
+    "fit_irt",
+    "grm_category_probabilities",
+    "grm_information",
+    "item_information",
+    "response_probability",
+    "responses_from_long",
+    "score",
+    "simulate_responses",
+]
