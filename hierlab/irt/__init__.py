@@ -6,6 +6,14 @@ public function; missing cells are NaN. See :func:`fit_irt` for estimation,
 """
 
 from hierlab.irt.data import ResponseMatrix, as_response_matrix, responses_from_long
+from hierlab.irt.diagnostics import (
+    ModelComparison,
+    audit_items,
+    compare_models,
+    information_curves,
+    item_fit,
+    reliability,
+)
 from hierlab.irt.fit import IRTFit, fit_irt
 from hierlab.irt.kernels import Prior
 from hierlab.irt.models import (
@@ -20,15 +28,21 @@ from hierlab.irt.simulate import Simulation, simulate_responses
 
 __all__ = [
     "IRTFit",
+    "ModelComparison",
     "Prior",
     "ResponseMatrix",
     "Simulation",
     "as_response_matrix",
+    "audit_items",
+    "compare_models",
     "expected_score",
     "fit_irt",
     "grm_category_probabilities",
     "grm_information",
+    "information_curves",
+    "item_fit",
     "item_information",
+    "reliability",
     "response_probability",
     "responses_from_long",
     "score",

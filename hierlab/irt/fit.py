@@ -76,8 +76,10 @@ class IRTFit:
     prior: Prior | None
     categories: tuple[float, ...]
     n_quadrature: int
+    quadrature: str = "grid"
     backend: str = "hierlab"
     params: np.ndarray = field(default=None, repr=False)  # internal parameters (J, p)
+    responses: ResponseMatrix | None = field(default=None, repr=False)
 
     @property
     def n_respondents(self) -> int:
@@ -91,7 +93,7 @@ class IRTFit:
         """A statsmodels-style text summary."""
         lines = [
             f"IRT fit: {self.model.upper()} by marginal {'posterior mode' if self.prior else 'maximum likelihood'} (EM, {self.backend})",
-            f"  respondents {self.n_respondents:>7,}   items {self.n_items:>7,}   quadrature nodes {self.n_quadrature}",
+            f"  respondents {self.n_respondents:>7,}   items {self.n_items:>7,}   quadrature: {self.quadrature}, {self.n_quadrature} nodes",
             f"  log-likelihood {self.loglik:,.2f}   parameters {self.n_parameters:,}   AIC {self.aic:,.1f}   BIC {self.bic:,.1f}",
             f"  converged {self.converged} after {self.iterations} iterations (last change {self.max_change:.2e}) in {self.seconds:.2f} s",
         ]
@@ -152,6 +154,76 @@ def _estep(ind: list[np.ndarray], logp: np.ndarray, logw: np.ndarray):
     return w, counts, float(ll_n.sum())
 
 
+ADAPTIVE_NODES = 21
+ADAPTIVE_MAX_RESPONDENTS = 200
+ADAPTIVE_MAX_CELLS = 2e6
+
+
+class _Quadrature:
+    """The E-step's integration over ability: a shared grid, or adaptive Gauss-Hermite nodes.
+
+    Adaptive quadrature gives each respondent ``ADAPTIVE_NODES`` nodes centred on their
+    current posterior mean and scaled by its SD. With few respondents and many items the
+    posteriors are far narrower than any affordable shared grid, and a grid then makes the
+    EM map jitter as posterior mass hops between nodes; adaptive nodes resolve each
+    posterior exactly. The nodes of all respondents are concatenated into one node set with
+    block-structured weights, so the M-step and standard errors run unchanged.
+    """
+
+    def __init__(self, ind: list[np.ndarray], adaptive: bool, n_grid: int) -> None:
+        self.ind = ind
+        self.adaptive = adaptive
+        self.z_grid, self.logw_grid = _grid(n_grid)
+        n = ind[0].shape[0]
+        t, gw = np.polynomial.hermite.hermgauss(ADAPTIVE_NODES)
+        self.t = t
+        self.log_gw = np.log(gw) + t**2
+        self.mu = np.zeros(n)
+        self.sigma = np.ones(n)
+        self.ready = False
+
+    @property
+    def n_nodes(self) -> int:
+        return ADAPTIVE_NODES if self.adaptive else len(self.z_grid)
+
+    def estep(self, kernel, params: np.ndarray):
+        """(weights N x nodes, counts K x J x nodes, marginal loglik, node abilities)."""
+        if not self.adaptive or not self.ready:
+            w, counts, ll = _estep(self.ind, kernel.logprob(params, self.z_grid), self.logw_grid)
+            if not self.adaptive:
+                return w, counts, ll, self.z_grid
+            self._centre(w, np.broadcast_to(self.z_grid, w.shape))
+            self.ready = True
+        n, qa = len(self.mu), ADAPTIVE_NODES
+        own = self.mu[:, None] + np.sqrt(2.0) * self.sigma[:, None] * self.t[None, :]  # (N, QA)
+        z = own.ravel()
+        logp = kernel.logprob(params, z)  # (K, J, N*QA)
+        j = logp.shape[1]
+        loglik = np.zeros((n, qa))
+        for x, lp in zip(self.ind, logp, strict=True):
+            loglik += (x[:, :, None] * lp.reshape(j, n, qa).transpose(1, 0, 2)).sum(axis=1)
+        logw = (
+            np.log(np.sqrt(2.0) * self.sigma)[:, None]
+            + self.log_gw[None, :]
+            - 0.5 * own**2
+            - 0.5 * np.log(2 * np.pi)
+        )
+        total = loglik + logw
+        ll_n = np.logaddexp.reduce(total, axis=1)
+        w_own = np.exp(total - ll_n[:, None])
+        self._centre(w_own, own)
+        w = np.zeros((n, n * qa))
+        w[np.repeat(np.arange(n), qa), np.arange(n * qa)] = w_own.ravel()
+        counts = np.stack([(x.T[:, :, None] * w_own[None]).reshape(j, n * qa) for x in self.ind])
+        return w, counts, float(ll_n.sum()), z
+
+    def _centre(self, w: np.ndarray, nodes: np.ndarray) -> None:
+        mean = (w * nodes).sum(axis=1)
+        sd = np.sqrt(np.maximum((w * (nodes - mean[:, None]) ** 2).sum(axis=1), 0.0))
+        self.mu = mean
+        self.sigma = np.clip(sd, 1e-3, 2.0)
+
+
 def _objective(kernel, params: np.ndarray, counts: np.ndarray, z: np.ndarray) -> np.ndarray:
     val = (counts * kernel.logprob(params, z)).sum(axis=(0, 2))
     return val + kernel.log_prior(params)[0]
@@ -172,7 +244,7 @@ def _fisher_direction(kernel, params: np.ndarray, counts: np.ndarray, z: np.ndar
     probs = np.exp(kernel.logprob(params, z))  # (K, J, Q)
     n_q = counts.sum(axis=0)  # (J, Q)
     _, prior_grad, prior_curv = kernel.log_prior(params)
-    grad = (counts[..., None] * s).sum(axis=(0, 2)) + prior_grad
+    lik_grad = (counts[..., None] * s).sum(axis=(0, 2))
     weighted = (probs * n_q[None])[..., None] * s  # (K, J, Q, p)
     p = params.shape[1]
     fisher = np.empty((len(params), p, p))
@@ -180,7 +252,16 @@ def _fisher_direction(kernel, params: np.ndarray, counts: np.ndarray, z: np.ndar
         for b in range(a, p):
             fisher[:, a, b] = fisher[:, b, a] = (weighted[..., a] * s[..., b]).sum(axis=(0, 2))
     fisher -= prior_curv[:, :, None] * np.eye(p)[None]
-    return grad, fisher
+    if kernel.log_a:
+        # with alpha = log a, d2/dalpha2 = a^2 d2/da2 + a d/da: the second term is the
+        # likelihood gradient in alpha. Fisher scoring alone omits it and oscillates for
+        # weakly discriminating items; with it the matrix is the exact (negative) Hessian
+        # of the logistic models. Use the exact matrix where it is positive definite.
+        exact = fisher.copy()
+        exact[:, 0, 0] -= lik_grad[:, 0]
+        definite = np.linalg.eigvalsh(exact)[:, 0] > 1e-8
+        fisher[definite] = exact[definite]
+    return lik_grad + prior_grad, fisher
 
 
 def _hessian(
@@ -207,9 +288,18 @@ def _negative_definite(hess: np.ndarray) -> np.ndarray:
 
 
 def _newton_items(kernel, params, counts, z, max_step: float = 2.0):
-    """One damped Fisher-scoring step per item; returns new parameters."""
-    grad, fisher = _fisher_direction(kernel, params, counts, z)
-    fisher += 1e-8 * np.eye(params.shape[1])[None]
+    """One damped Newton step per item; returns new parameters.
+
+    For the logistic models (Rasch, 1PL, 2PL) the corrected Fisher matrix is the exact
+    Hessian; the 3PL and GRM are not logistic in their parameters, and Fisher scoring
+    crawls on their flat ridges, so they use central differences of the analytic gradient.
+    """
+    if kernel.model in ("3pl", "grm"):
+        grad = _gradient(kernel, params, counts, z)
+        fisher = -_negative_definite(_hessian(kernel, params, counts, z))
+    else:
+        grad, fisher = _fisher_direction(kernel, params, counts, z)
+        fisher += 1e-8 * np.eye(params.shape[1])[None]
     step = np.linalg.solve(fisher, grad[..., None])[..., 0]
     step = np.clip(step, -max_step, max_step)
     before = _objective(kernel, params, counts, z)
@@ -375,6 +465,7 @@ def fit_irt(
     model: Literal["rasch", "1pl", "2pl", "3pl", "grm"] = "2pl",
     prior: Prior | str | None = DEFAULT,
     n_quadrature: int | None = None,
+    quadrature: Literal["auto", "adaptive", "grid"] = "auto",
     max_iter: int = 500,
     tol: float = 1e-4,
     backend: Literal["hierlab", "girth"] = "hierlab",
@@ -392,8 +483,14 @@ def fit_irt(
         Weak priors on the item parameters (see :class:`~hierlab.irt.Prior`); None for
         plain maximum likelihood (items everyone gets right then diverge).
     n_quadrature : int, optional
-        Grid points over [-6, 6]; default 61, or 121 for tests of more than 2,000 items
-        (so that narrow posteriors of long tests are resolved).
+        Shared-grid points over [-6, 6] (default: see ``quadrature``).
+    quadrature : {"auto", "adaptive", "grid"}, default "auto"
+        "adaptive" integrates each respondent's posterior on 21 Gauss-Hermite nodes
+        centred on it (exact for the narrow posteriors of long tests taken by few
+        respondents); "grid" uses one shared grid (fast for many respondents); "auto"
+        is adaptive when respondents x items x 21 <= 2e6 (e.g. 23 models x 1,000 items),
+        else a grid of 61 points (<= 200 items), 241 points (> 2,000 items and <= 200
+        respondents, whose narrow posteriors need fine spacing) or 121 points.
     max_iter, tol : EM iterations and the convergence threshold on the largest change
         of any internal parameter.
     backend : {"hierlab", "girth"}
@@ -428,10 +525,23 @@ def fit_irt(
     if backend != "hierlab":
         raise InvalidValueError(f"backend must be 'hierlab' or 'girth', got {backend!r}.")
     n_items = m.shape[1]
-    q = n_quadrature or (121 if n_items > 2000 else 61)
-    z, logw = _grid(q)
+    n_resp = m.shape[0]
+    if n_quadrature is None:
+        fine = n_items > 2000 and n_resp <= ADAPTIVE_MAX_RESPONDENTS
+        n_quadrature = 61 if n_items <= 200 else (241 if fine else 121)
+    q = n_quadrature
+    if quadrature not in ("auto", "adaptive", "grid"):
+        raise InvalidValueError(
+            f"quadrature must be 'auto', 'adaptive' or 'grid', got {quadrature!r}."
+        )
+    adaptive = quadrature == "adaptive" or (
+        quadrature == "auto"
+        and n_resp <= ADAPTIVE_MAX_RESPONDENTS
+        and n_resp * n_items * ADAPTIVE_NODES <= ADAPTIVE_MAX_CELLS
+    )
     kernel = make_kernel(model, m.n_categories, prior)
     ind = _indicators(m)
+    quad = _Quadrature(ind, adaptive, q)
     obs = m.observed
     n_obs = obs.sum(axis=0)
     if model == "grm":
@@ -445,7 +555,7 @@ def fit_irt(
 
     def em(p: np.ndarray) -> tuple[np.ndarray, float]:
         """One EM cycle from p (M-step, then the ridge step); returns the log-posterior at p."""
-        w, counts, ll = _estep(ind, kernel.logprob(p, z), logw)
+        w, counts, ll, z = quad.estep(kernel, p)
         return _ridge_step(kernel, step(kernel, p, counts, z), w, z), ll + _log_prior_total(
             kernel, p
         )
@@ -478,7 +588,7 @@ def fit_irt(
             HierlabWarning,
             stacklevel=2,
         )
-    w, counts, loglik = _estep(ind, kernel.logprob(params, z), logw)
+    w, counts, loglik, z = quad.estep(kernel, params)
     cov = _louis_covariance(kernel, params, counts, w, ind, z)
     return _assemble(
         m,
@@ -488,13 +598,14 @@ def fit_irt(
         cov,
         loglik,
         prior,
-        q,
+        quad.n_nodes,
         converged,
         it,
         change,
         start_time,
         "hierlab",
         theta_start=w @ z,
+        quadrature="adaptive" if adaptive else "grid",
     )
 
 
@@ -529,6 +640,7 @@ def _assemble(
     start_time,
     backend,
     theta_start=None,
+    quadrature="grid",
 ):
     from hierlab.irt.scoring import score_matrix
 
@@ -568,8 +680,10 @@ def _assemble(
         prior=prior,
         categories=m.categories,
         n_quadrature=q,
+        quadrature=quadrature,
         backend=backend,
         params=params,
+        responses=m,
     )
     abilities = score_matrix(m, fit, theta_start)
     object.__setattr__(fit, "abilities", abilities)

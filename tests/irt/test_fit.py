@@ -138,7 +138,18 @@ def test_long_tests_do_not_stretch_the_scale() -> None:
     assert 0.9 < slope < 1.1
     assert np.corrcoef(theta, sim.theta)[0, 1] > 0.995
     assert np.all(fit.abilities["theta_sd"].to_numpy() < 0.1)  # long test: narrow posteriors
-    assert fit.n_quadrature == 121
+    assert (fit.quadrature, fit.n_quadrature) == ("grid", 241)  # fine grid for few respondents
+
+
+def test_adaptive_quadrature_matches_a_fine_grid() -> None:
+    """Few respondents, many items: adaptive nodes and a fine shared grid agree."""
+    sim = simulate_responses(30, 1500, "2pl", seed=12)
+    adaptive = fit_irt(sim.responses, "2pl")
+    grid = fit_irt(sim.responses, "2pl", quadrature="grid", n_quadrature=481)
+    assert adaptive.quadrature == "adaptive" and grid.quadrature == "grid"
+    assert adaptive.loglik == pytest.approx(grid.loglik, abs=0.5)
+    assert np.allclose(adaptive.items["b"], grid.items["b"], atol=0.02)
+    assert np.allclose(adaptive.abilities["theta"], grid.abilities["theta"], atol=0.01)
 
 
 def test_priors_keep_constant_items_finite() -> None:
