@@ -14,6 +14,8 @@ from hierlab.irt.diagnostics import (
     item_fit,
     reliability,
 )
+from hierlab.irt.dif import dif
+from hierlab.irt.explain import ExplanatoryFit, explain_difficulty
 from hierlab.irt.fit import IRTFit, fit_irt
 from hierlab.irt.kernels import Prior
 from hierlab.irt.models import (
@@ -23,19 +25,27 @@ from hierlab.irt.models import (
     item_information,
     response_probability,
 )
+from hierlab.irt.profiles import TopicProfiles, topic_profiles, topics_from_tree
 from hierlab.irt.scoring import score
 from hierlab.irt.simulate import Simulation, simulate_responses
+from hierlab.irt.subsets import estimate_from_subset, evaluate_subsets, select_items
 
 __all__ = [
+    "ExplanatoryFit",
     "IRTFit",
     "ModelComparison",
     "Prior",
     "ResponseMatrix",
     "Simulation",
+    "TopicProfiles",
     "as_response_matrix",
     "audit_items",
     "compare_models",
+    "dif",
+    "estimate_from_subset",
+    "evaluate_subsets",
     "expected_score",
+    "explain_difficulty",
     "fit_irt",
     "grm_category_probabilities",
     "grm_information",
@@ -46,5 +56,8 @@ __all__ = [
     "response_probability",
     "responses_from_long",
     "score",
+    "select_items",
     "simulate_responses",
+    "topic_profiles",
+    "topics_from_tree",
 ]

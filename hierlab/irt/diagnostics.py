@@ -272,8 +272,9 @@ def audit_items(
     * ``extreme difficulty`` (|b| > ``max_abs_difficulty``; 1): almost everyone right or
       wrong, so the item carries no information;
     * ``poor fit`` (infit or outfit > ``max_fit``; 1);
-    * ``guessable`` (the random-guess ``baseline`` respondents get it right while most of
-      the ``strong`` models miss it; 3): the key is likely wrong.
+    * ``baseline right, strong wrong`` (the random-guess ``baseline`` respondents get it
+      right while every one of the ``strong`` models misses it; 2): the answer key may be
+      wrong, or the item is answerable by guessing but not by reasoning.
 
     Parameters
     ----------
@@ -349,7 +350,7 @@ def audit_items(
     flag(misfit, "poor fit", 1)
     if base_ids and strong_ids:
         with np.errstate(invalid="ignore"):
-            flag((base_rate >= 0.5) & (strong_rate < 0.5), "guessable", 3)
+            flag((base_rate >= 0.5) & (strong_rate == 0), "baseline right, strong wrong", 2)
     out = items.with_columns(
         severity=pl.Series(severity),
         reasons=pl.Series(reasons, dtype=pl.List(pl.String)),

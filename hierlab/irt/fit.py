@@ -155,7 +155,8 @@ def _estep(ind: list[np.ndarray], logp: np.ndarray, logw: np.ndarray):
 
 
 ADAPTIVE_NODES = 21
-ADAPTIVE_MAX_RESPONDENTS = 200
+ADAPTIVE_MAX_RESPONDENTS = 50
+FINE_GRID_MAX_RESPONDENTS = 200
 ADAPTIVE_MAX_CELLS = 2e6
 
 
@@ -488,8 +489,9 @@ def fit_irt(
         "adaptive" integrates each respondent's posterior on 21 Gauss-Hermite nodes
         centred on it (exact for the narrow posteriors of long tests taken by few
         respondents); "grid" uses one shared grid (fast for many respondents); "auto"
-        is adaptive when respondents x items x 21 <= 2e6 (e.g. 23 models x 1,000 items),
-        else a grid of 61 points (<= 200 items), 241 points (> 2,000 items and <= 200
+        is adaptive for at most 50 respondents when respondents x items x 21 <= 2e6
+        (e.g. 23 models x 1,000 items: there the grid's discretisation does not average
+        out), else a grid of 61 points (<= 200 items), 241 points (> 2,000 items and <= 200
         respondents, whose narrow posteriors need fine spacing) or 121 points.
     max_iter, tol : EM iterations and the convergence threshold on the largest change
         of any internal parameter.
@@ -527,7 +529,7 @@ def fit_irt(
     n_items = m.shape[1]
     n_resp = m.shape[0]
     if n_quadrature is None:
-        fine = n_items > 2000 and n_resp <= ADAPTIVE_MAX_RESPONDENTS
+        fine = n_items > 2000 and n_resp <= FINE_GRID_MAX_RESPONDENTS
         n_quadrature = 61 if n_items <= 200 else (241 if fine else 121)
     q = n_quadrature
     if quadrature not in ("auto", "adaptive", "grid"):

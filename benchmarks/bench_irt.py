@@ -1,0 +1,126 @@
+"""2PL estimation speed and recovery: hierlab vs girth vs the PyPI package ``mirt``.
+
+Run with ``make bench`` or ``python benchmarks/bench_irt.py``. Each fit runs in its own
+process so that peak memory (max RSS) is measured per library and shape. Responses are
+simulated (abilities N(0,1), a ~ lognormal(0, 0.3), b ~ N(0,1)); recovery is the
+correlation and RMSE of the estimated discriminations and difficulties with the truth.
+
+girth fits items one at a time with scipy optimisers and runs only on the smallest shape
+(``--girth-shapes`` to change); ``mirt`` (a bench-only dependency) runs on every shape with
+its defaults (EM, standard errors) and a time limit.
+
+Targets: >= 100x girth on 100 x 800 with equal or better recovery; 500 x 10,000 <= 10 s;
+1,000 x 20,000 <= 60 s; no slower than ``mirt``; memory < 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SHAPES = [(100, 800, 0.0), (100, 2000, 0.0), (80, 3000, 0.3), (500, 10000, 0.0), (1000, 20000, 0.0)]
+
+
+def _one(library: str, n: int, j: int, missing: float) -> dict:
+    from hierlab.irt import fit_irt, simulate_responses
+
+    sim = simulate_responses(n, j, "2pl", missing=missing, seed=0)
+    values = sim.responses.values
+    start = time.perf_counter()
+    if library == "hierlab":
+        fit = fit_irt(sim.responses, "2pl")
+        a, b = fit.items["a"].to_numpy(), fit.items["b"].to_numpy()
+    elif library == "girth":
+        import girth
+
+        data = np.where(np.isnan(values), girth.INVALID_RESPONSE, values).T.astype(int)
+        out = girth.twopl_mml(data)
+        a, b = np.asarray(out["Discrimination"]), np.asarray(out["Difficulty"])
+    elif library == "mirt":
+        import mirt
+
+        result = mirt.fit_mirt(values, model="2PL")
+        a = np.asarray(result.model.discrimination).ravel()
+        b = np.asarray(result.model.difficulty).ravel()
+    else:
+        raise SystemExit(f"unknown library {library}")
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb,
+        "corr_a": float(np.corrcoef(a, sim.a)[0, 1]),
+        "corr_b": float(np.corrcoef(b, sim.b)[0, 1]),
+        "rmse_a": float(np.sqrt(np.mean((a - sim.a) ** 2))),
+        "rmse_b": float(np.sqrt(np.mean((b - sim.b) ** 2))),
+    }
+
+
+def _run(library: str, shape: tuple[int, int, float], limit: float) -> dict | None:
+    cmd = [sys.executable, __file__, "--one", library, *map(str, shape)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=True)
+    except subprocess.TimeoutExpired:
+        return {"timeout": limit}
+    except subprocess.CalledProcessError as err:
+        return {"error": err.stderr.strip().splitlines()[-1] if err.stderr else "failed"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _fmt(res: dict | None) -> str:
+    if res is None:
+        return "not run"
+    if "timeout" in res:
+        return f"> {res['timeout']:.0f} s (time limit)"
+    if "error" in res:
+        return f"error: {res['error'][:60]}"
+    return (
+        f"{res['seconds']:8.2f} s {res['peak_mb']:6.0f} MB  a r={res['corr_a']:.3f} "
+        f"rmse={res['rmse_a']:.3f}  b r={res['corr_b']:.4f} rmse={res['rmse_b']:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--one", nargs=4)
+    parser.add_argument(
+        "--girth-shapes", type=int, default=1, help="how many of the smallest shapes girth runs"
+    )
+    parser.add_argument("--limit", type=float, default=900.0, help="time limit per fit (s)")
+    parser.add_argument("--shapes", type=int, default=len(SHAPES))
+    args = parser.parse_args()
+    if args.one:
+        lib, n, j, miss = args.one
+        print(json.dumps(_one(lib, int(n), int(j), float(miss))))
+        return
+    for i, shape in enumerate(SHAPES[: args.shapes]):
+        n, j, miss = shape
+        print(f"\n== 2PL {n} x {j:,}" + (f", {miss:.0%} missing" if miss else ""), flush=True)
+        ours = _run("hierlab", shape, args.limit)
+        print(f"  hierlab  {_fmt(ours)}", flush=True)
+        for lib in ("girth", "mirt"):
+            if lib == "girth" and i >= args.girth_shapes:
+                print(
+                    "  girth    not run (fits items one at a time; minutes per iteration at this size)"
+                )
+                continue
+            theirs = _run(lib, shape, args.limit)
+            line = f"  {lib:<8} {_fmt(theirs)}"
+            if ours and theirs and "seconds" in ours and "seconds" in theirs:
+                ratio = theirs["seconds"] / ours["seconds"]
+                line += (
+                    f"   -> hierlab {ratio:.1f}x faster"
+                    if ratio >= 1
+                    else f"   -> hierlab {1 / ratio:.1f}x SLOWER"
+                )
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
