@@ -37,7 +37,8 @@ figures: setup  ## run every notebook headless and export figures/
 lab: setup  ## open JupyterLab on notebooks/ (.py files open as notebooks via jupytext)
 	$(BIN)/jupyter lab notebooks
 
-bench: setup  ## speed against the reference libraries, printed as ratios
+bench:  ## speed against the reference libraries, printed as ratios (installs the bench extra)
+	$(MAKE) setup EXTRAS=notebooks,dev,bench
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

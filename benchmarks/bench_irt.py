@@ -69,6 +69,8 @@ def _run(library: str, shape: tuple[int, int, float], limit: float) -> dict | No
     except subprocess.TimeoutExpired:
         return {"timeout": limit}
     except subprocess.CalledProcessError as err:
+        if err.returncode in (-9, 137):
+            return {"error": "killed by the system (out of memory on this machine)"}
         return {"error": err.stderr.strip().splitlines()[-1] if err.stderr else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -79,7 +81,7 @@ def _fmt(res: dict | None) -> str:
     if "timeout" in res:
         return f"> {res['timeout']:.0f} s (time limit)"
     if "error" in res:
-        return f"error: {res['error'][:60]}"
+        return f"error: {res['error'][:70]}"
     return (
         f"{res['seconds']:8.2f} s {res['peak_mb']:6.0f} MB  a r={res['corr_a']:.3f} "
         f"rmse={res['rmse_a']:.3f}  b r={res['corr_b']:.4f} rmse={res['rmse_b']:.3f}"
