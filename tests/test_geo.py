@@ -34,3 +34,65 @@ def test_bad_coordinates_are_named() -> None:
         check_coordinates(np.array([0.0, 10.0, np.nan]), np.array([0.0, 0.0, 0.0]))
     with pytest.raises(InvalidValueError, match="query coordinates"):
         NearestPlaces([0.0], [0.0]).query([0.0], [200.0])
+
+
+def test_accuracy_at_k_convention_and_presets() -> None:
+    from hierlab.geo import EARTHWHERE_THRESHOLDS_KM, STANDARD_THRESHOLDS_KM, accuracy_at_k
+
+    d = np.array([1.0, 25.0, 199.0, 2500.0, 2500.1])
+    acc = accuracy_at_k(d)  # distance <= k counts
+    assert tuple(acc) == STANDARD_THRESHOLDS_KM
+    assert acc[1.0] == 0.2 and acc[25.0] == 0.4 and acc[2500.0] == 0.8
+    assert tuple(accuracy_at_k(d, EARTHWHERE_THRESHOLDS_KM)) == EARTHWHERE_THRESHOLDS_KM
+    with pytest.raises(InvalidValueError, match="NaN"):
+        accuracy_at_k(np.array([np.nan]))
+
+
+def test_geoscore() -> None:
+    from hierlab.geo import geoscore
+
+    assert geoscore(np.array([0.0]))[0] == 5000.0
+    assert geoscore(np.array([1492.7]))[0] == pytest.approx(5000 / np.e)
+
+
+def test_geodesic_difference_is_as_documented() -> None:
+    from pyproj import Geod
+
+    from hierlab.geo import geodesic_km
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    lat1 = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon1 = rng.uniform(-180, 180, n)
+    lon2, lat2, _ = Geod(ellps="WGS84").fwd(
+        lon1, lat1, rng.uniform(0, 360, n), np.full(n, 2_500_000.0)
+    )
+    assert np.allclose(geodesic_km(lat1, lon1, lat2, lon2), 2500.0)
+    err = np.abs(haversine_km(lat1, lon1, lat2, lon2) - 2500.0)
+    assert 0.001 < np.median(err) / 2500 < 0.003  # ~0.2% median
+    assert 10 < err.max() < 15  # up to ~14 km
+
+
+@pytest.mark.mirror
+@pytest.mark.usefixtures("data_env")
+def test_reverse_geocode_onto_the_world_tree() -> None:
+    from hierlab.datasets import load_places
+    from hierlab.geo import reverse_geocode
+
+    places = load_places()
+    out = reverse_geocode([48.857, 33.66], [2.35, -95.55], places)
+    assert (
+        out["city"][0].startswith("Paris") and out["city"][1] == "Paris"
+    )  # GeoNames lists arrondissements
+    assert out["iso2"].to_list() == ["FR", "US"] and out["node"][0] != out["node"][1]
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(-60, 70, 300), rng.uniform(-180, 180, 300)
+    got = reverse_geocode(lat, lon, places)
+    table = places.table
+    brute = haversine_km(
+        lat[:, None],
+        lon[:, None],
+        table["lat"].to_numpy()[None, :],
+        table["lon"].to_numpy()[None, :],
+    )
+    assert np.allclose(got["distance_km"].to_numpy(), brute.min(axis=1))

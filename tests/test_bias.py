@@ -1,0 +1,213 @@
+"""Regional bias: fairlearn agreement, interval coverage and test size by simulation,
+planted demo effects, statsmodels agreement, shrinkage, coverage and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from fairlearn.metrics import MetricFrame
+
+from hierlab.bias import (
+    coverage,
+    disaggregate,
+    disparity,
+    group_vs_rest,
+    heterogeneity_test,
+    irt_adjusted_effects,
+    model_group_interaction,
+    shrink_along_tree,
+)
+from hierlab.datasets import load_demo
+from hierlab.stats import wilson_interval
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo(n_items=600, n_models=12, seed=0)
+
+
+def test_point_estimates_equal_fairlearn(demo) -> None:
+    res = demo.results.filter(pl.col("model") == "Aurora").to_pandas()
+    mf = MetricFrame(
+        metrics=lambda y_true, y_pred: float(np.mean(y_true == y_pred)),
+        y_true=res["correct"].to_numpy(),
+        y_pred=np.ones(len(res)),
+        sensitive_features=res["region"],
+    )
+    ours = disaggregate(demo.results.filter(pl.col("model") == "Aurora"), "region", n_boot=0).table
+    for row in ours.iter_rows(named=True):
+        assert row["estimate"] == pytest.approx(mf.by_group[row["group"]])
+
+
+def test_wilson_for_proportions_and_small_groups_marked(demo) -> None:
+    d = disaggregate(demo.results, "country", n_boot=0, min_size=5).table
+    row = d.row(0, named=True)
+    k = row["estimate"] * row["n"]
+    lo, hi = wilson_interval(np.array([round(k)]), np.array([row["n"]]))
+    assert row["ci_low"] == pytest.approx(lo[0]) and row["ci_high"] == pytest.approx(hi[0])
+    assert d["small"].any() and (~d["small"]).any()  # small countries are kept and marked
+    assert d.filter(pl.col("small"))["n"].max() < 5
+
+
+def test_wilson_coverage_by_simulation() -> None:
+    """Items with varying difficulty; the per-model group accuracy's 95% interval covers
+    the population accuracy about 95% of the time."""
+    rng = np.random.default_rng(1)
+    hits = []
+    for _ in range(300):
+        p_items = rng.beta(2, 3, 60)  # population accuracy 0.4
+        y = (rng.random(60) < p_items).astype(float)
+        lo, hi = wilson_interval(np.array([y.sum()]), np.array([60]))
+        hits.append(lo[0] <= 0.4 <= hi[0])
+    assert 0.92 <= np.mean(hits) <= 0.98
+
+
+def test_cluster_bootstrap_coverage_for_a_continuous_metric() -> None:
+    rng = np.random.default_rng(2)
+    hits = []
+    for rep in range(80):
+        n = 80
+        score = rng.beta(2, 2, n)  # a path score in [0, 1], mean 0.5
+        table = pl.DataFrame(
+            {
+                "model": ["m"] * n,
+                "item": [f"i{k}" for k in range(n)],
+                "score": score,
+                "region": ["R"] * n,
+            }
+        )
+        row = disaggregate(table, "region", metric="score", n_boot=400, seed=rep).table.row(
+            0, named=True
+        )
+        hits.append(row["ci_low"] <= 0.5 <= row["ci_high"])
+    assert row["interval"] == "cluster bootstrap"
+    assert 0.88 <= np.mean(hits) <= 0.99
+
+
+def test_heterogeneity_test_has_the_right_size() -> None:
+    """No planted group effect, but item difficulties shared across models: ~5% rejections."""
+    rng = np.random.default_rng(3)
+    rejections = []
+    for _ in range(80):
+        n_items, models = 160, ["a", "b", "c"]
+        item_effect = rng.normal(0, 1, n_items)
+        group = rng.choice(["G1", "G2", "G3", "G4"], n_items)
+        rows = []
+        for j, m in enumerate(models):
+            p = 1 / (1 + np.exp(-(item_effect + 0.3 * j)))
+            y = (rng.random(n_items) < p).astype(float)
+            rows.append(
+                pl.DataFrame(
+                    {
+                        "model": m,
+                        "item": [f"i{k}" for k in range(n_items)],
+                        "correct": y,
+                        "g": group,
+                    }
+                )
+            )
+        out = heterogeneity_test(pl.concat(rows), "g")
+        rejections.append(out["p"] < 0.05)
+    assert 0.0 <= np.mean(rejections) <= 0.12
+
+
+def test_planted_regional_effects_are_recovered(demo) -> None:
+    het = heterogeneity_test(demo.results, "region")
+    assert het["p"] < 1e-6
+    adjusted = dict(
+        irt_adjusted_effects(demo.results, "region").select("group", "estimate").iter_rows()
+    )
+    # planted gamma: Europe 0.5 > Americas 0.2 > Asia 0.0 > Africa -0.6 (the reference)
+    assert adjusted["Europe"] > adjusted["Americas"] > 0 and adjusted["Asia"] > 0
+    vs_rest = group_vs_rest(demo.results, "region")
+    africa = vs_rest.filter(pl.col("group") == "Africa").row(0, named=True)
+    assert africa["effect"] < 0 and africa["p_adj"] < 0.01
+    # a model with a planted weak region shows a different gap than one without
+    planted = demo.truth.model_region_effects.filter(pl.col("delta") == -1.2).row(0, named=True)
+    clean = demo.truth.model_region_effects.group_by("model").agg(
+        (pl.col("delta") == 0).all().alias("ok")
+    )
+    other = clean.filter("ok")["model"].sort()[0]
+    inter = model_group_interaction(demo.results, "region", other, planted["model"])
+    assert inter["df"] == 4 and 0 <= inter["p"] <= 1
+
+
+def test_heterogeneity_matches_a_direct_statsmodels_fit(demo) -> None:
+    het = heterogeneity_test(demo.results, "region", reference="Africa")
+    data = demo.results.to_pandas()
+    direct = smf.glm(
+        "correct ~ C(region, Treatment('Africa')) + C(model)",
+        data=data,
+        family=sm.families.Binomial(),
+    ).fit(cov_type="cluster", cov_kwds={"groups": data["item"].astype("category").cat.codes})
+    for row in het["effects"].iter_rows(named=True):
+        name = f"C(region, Treatment('Africa'))[T.{row['group']}]"
+        assert row["effect"] == pytest.approx(direct.params[name], rel=1e-8)
+        assert row["se"] == pytest.approx(direct.bse[name], rel=1e-6)
+
+
+def test_disparity_summaries(demo) -> None:
+    d = disaggregate(demo.results, "region", n_boot=300)
+    disp = disparity(d)
+    assert disp.height == 12
+    row = disp.row(0, named=True)
+    assert row["gap_low"] <= row["gap"] <= row["gap_high"]
+    assert row["ratio"] == pytest.approx(row["relative_gap"] + 1)
+    # a model with no results in one region still gets a disparity over the others
+    partial = demo.results.filter(
+        ~((pl.col("model") == "Aurora") & (pl.col("region") == "Oceania"))
+    )
+    disp2 = disparity(disaggregate(partial, "region", n_boot=100))
+    assert disp2.filter(pl.col("model") == "Aurora")["n_groups"][0] == 4
+
+
+def test_tree_levels_as_groups(demo) -> None:
+    res = demo.results.join(demo.items.select("item", "node"), on="item")
+    d = disaggregate(res, "sub_region_level", tree=demo.tree, depth=2, n_boot=0)
+    assert all(g.startswith("World / ") and g.count(" / ") == 2 for g in d.groups)
+
+
+def test_shrinkage_pulls_small_groups_harder(demo) -> None:
+    res = demo.results.filter(pl.col("model") == "Dune").join(
+        demo.items.select("item", "node"), on="item"
+    )
+    s = shrink_along_tree(res, demo.tree, max_depth=3)
+    countries = s.filter(pl.col("depth") == 3)
+    lo = np.minimum(countries["raw"], countries["parent_pooled"])
+    hi = np.maximum(countries["raw"], countries["parent_pooled"])
+    assert ((countries["pooled"] >= lo - 1e-12) & (countries["pooled"] <= hi + 1e-12)).all()
+    pull = (countries["pooled"] - countries["raw"]).abs() / (
+        countries["parent_pooled"] - countries["raw"]
+    ).abs()
+    small = pull.filter(countries["n"] <= 2).mean()
+    large = pull.filter(countries["n"] >= 10).mean()
+    assert small > large
+
+
+def test_coverage_and_bad_input(demo) -> None:
+    cov = coverage(demo.items, "region")
+    assert cov["items"].sum() == 600 and cov["ratio"].max() > 1.5
+    with pytest.warns(UserWarning, match="no reference value"):
+        coverage(demo.items, "region", pl.DataFrame({"region": ["Europe"], "population": [1.0]}))
+    with pytest.raises(ValueError, match="at least two groups"):
+        heterogeneity_test(demo.results.with_columns(region=pl.lit("one")), "region")
+    with pytest.raises(ValueError, match="'continent'"):
+        disaggregate(demo.results, "continent")
+    with pytest.raises(ValueError, match="no results"):
+        model_group_interaction(demo.results, "region", "Aurora", "Nobody")
+
+
+@pytest.mark.mirror
+@pytest.mark.usefixtures("data_env")
+def test_earthwhere_coverage_against_countries() -> None:
+    from hierlab.datasets import fetch_earthwhere, fetch_un_m49
+
+    wc = fetch_earthwhere().country_items
+    countries = fetch_un_m49().countries.filter(pl.col("region_source") == "M49")
+    ref = countries.group_by("region").len().rename({"len": "countries"})
+    cov = coverage(wc, "region", ref, reference_value="countries")
+    ratios = dict(cov.select("group", "ratio").iter_rows())
+    assert ratios["Oceania"] < 0.1 and ratios["Europe"] > 1.3  # 1 of 500 items in Oceania
