@@ -31,7 +31,8 @@ format: setup  ## apply ruff fixes and formatting
 test: setup lint  ## lint, then the whole test suite in parallel
 	$(BIN)/python -m pytest -n 2 --durations=10
 
-figures: setup  ## run every notebook headless and export figures/
+figures: setup  ## run every notebook headless and export figures/ (plus the README gallery)
+	$(BIN)/python -m hierlab._gallery figures/gallery
 	$(BIN)/python -m hierlab._notebooks notebooks figures
 
 lab: setup  ## open JupyterLab on notebooks/ (.py files open as notebooks via jupytext)

@@ -317,6 +317,15 @@ def _design(frame: pl.DataFrame, metric: str, group: str, model: str | None, ite
     return data, codes
 
 
+def _wald_all_zero(result: Any, names: list[str]) -> float:
+    """Wald chi-square (with the fit's covariance) that all the named coefficients are 0."""
+    index = list(result.params.index)
+    contrast = np.zeros((len(names), len(index)))
+    for row, name in enumerate(names):
+        contrast[row, index.index(name)] = 1.0
+    return float(np.squeeze(result.wald_test(contrast, scalar=True).statistic))
+
+
 def heterogeneity_test(
     results: Any,
     group: str,
@@ -355,11 +364,7 @@ def heterogeneity_test(
     rhs = f"C(g, Treatment({ref!r}))" + (" + C(m)" if model else "")
     res = _logit(f"y ~ {rhs}", data, codes)
     names = [n for n in res.params.index if n.startswith("C(g")]
-    contrast = np.zeros((len(names), len(res.params)))
-    for r, name in enumerate(names):
-        contrast[r, list(res.params.index).index(name)] = 1.0
-    wald = res.wald_test(contrast, scalar=True)
-    stat = float(np.squeeze(wald.statistic))
+    stat = _wald_all_zero(res, names)
     ci = res.conf_int()
     effects = pl.DataFrame(
         {
@@ -442,11 +447,7 @@ def model_group_interaction(
     data["is_b"] = (data["m"] == model_b).astype(float)
     res = _logit("y ~ C(g) * is_b", data, codes)
     names = [n for n in res.params.index if ":is_b" in n]
-    contrast = np.zeros((len(names), len(res.params)))
-    for r, name in enumerate(names):
-        contrast[r, list(res.params.index).index(name)] = 1.0
-    wald = res.wald_test(contrast, scalar=True)
-    stat = float(np.squeeze(wald.statistic))
+    stat = _wald_all_zero(res, names)
     effects = pl.DataFrame(
         {"term": names, "effect": res.params[names].to_numpy(), "se": res.bse[names].to_numpy()}
     )

@@ -196,8 +196,10 @@ def dif(
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = -2.35 * np.log(mh["odds_ratio"])
     mh_adj = adjust_pvalues(mh["p"], correction)
-    ets = np.where(np.abs(delta) >= 1.5, "C", np.where(np.abs(delta) >= 1.0, "B", "A"))
-    ets = np.where(np.isfinite(delta), ets, None)
+    grade = np.where(np.abs(delta) >= 1.5, "C", np.where(np.abs(delta) >= 1.0, "B", "A"))
+    ets = pl.Series(
+        [g if np.isfinite(x) else None for g, x in zip(grade, delta, strict=True)], dtype=pl.String
+    )
     out = pl.DataFrame(
         {
             "item": list(m.items),

@@ -1,0 +1,54 @@
+"""Altair charts for hierlab's results, the paper theme, and offline export.
+
+Every chart takes hierlab result objects or tidy polars tables, aggregates before
+charting (Altair refuses more than 5,000 rows), has tooltips on every mark and titles in
+plain words. :func:`save` writes SVG/PNG/PDF through vl-convert with the paper theme.
+"""
+
+from hierlab.plot.bias import disparity_plot, forest_plot, group_heatmap
+from hierlab.plot.depth import deepest_correct_cdf, depth_curves, survival_plot
+from hierlab.plot.irt import (
+    audit_plot,
+    dif_plot,
+    icc_plot,
+    information_plot,
+    profile_dots,
+    profile_heatmap,
+    wright_map,
+)
+from hierlab.plot.maps import choropleth, coverage_map
+from hierlab.plot.save import chart_spec, save
+from hierlab.plot.taxonomy import edge_comparison_plot
+from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN, enable_theme, paper_config
+from hierlab.plot.trees import dendrogram, icicle, squarify, sunburst, tree_layout, treemap
+
+__all__ = [
+    "DOUBLE_COLUMN",
+    "SINGLE_COLUMN",
+    "audit_plot",
+    "chart_spec",
+    "choropleth",
+    "coverage_map",
+    "deepest_correct_cdf",
+    "dendrogram",
+    "depth_curves",
+    "dif_plot",
+    "disparity_plot",
+    "edge_comparison_plot",
+    "enable_theme",
+    "forest_plot",
+    "group_heatmap",
+    "icc_plot",
+    "icicle",
+    "information_plot",
+    "paper_config",
+    "profile_dots",
+    "profile_heatmap",
+    "save",
+    "squarify",
+    "sunburst",
+    "survival_plot",
+    "tree_layout",
+    "treemap",
+    "wright_map",
+]

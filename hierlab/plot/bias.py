@@ -1,0 +1,161 @@
+"""Bias charts: forest plot of group estimates, disparity plot, model x group heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from hierlab.plot._common import limit, need, table
+from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
+
+__all__ = ["disparity_plot", "forest_plot", "group_heatmap"]
+
+
+def forest_plot(
+    result: Any,
+    model: str | None = None,
+    title: str = "Accuracy by region",
+    x_title: str = "Accuracy",
+    width: int = SINGLE_COLUMN,
+) -> Any:
+    """Point estimates with intervals per group, with the overall mean as a line.
+
+    Parameters
+    ----------
+    result : a :class:`hierlab.bias.Disaggregation` or its table (``model, group, n,
+        estimate, ci_low, ci_high``)
+    model : one model (default: all models, coloured)
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"model": ["m", "m"], "group": ["A", "B"], "n": [10, 20],
+    ...                   "estimate": [0.5, 0.7], "ci_low": [0.2, 0.5], "ci_high": [0.8, 0.85]})
+    >>> [layer["mark"]["type"] for layer in forest_plot(t).to_dict()["layer"]]
+    ['rule', 'point', 'rule']
+    """
+    import altair as alt
+
+    frame = table(result, "table")
+    need(frame, ["group", "estimate", "ci_low", "ci_high"], "forest_plot")
+    if model is not None:
+        frame = frame.filter(pl.col("model") == model)
+    frame = limit(frame, "forest_plot")
+    overall = (
+        (frame["estimate"] * frame["n"]).sum() / frame["n"].sum()
+        if "n" in frame.columns
+        else frame["estimate"].mean()
+    )
+    order = (
+        frame.group_by("group").agg(pl.col("estimate").mean()).sort("estimate")["group"].to_list()
+    )
+    color = (
+        alt.Color("model:N", title="Model")
+        if "model" in frame.columns and frame["model"].n_unique() > 1
+        else alt.value("#0072B2")
+    )
+    y = alt.Y("group:N", sort=order, title=None)
+    tips = [
+        c for c in ("model", "group", "n", "estimate", "ci_low", "ci_high") if c in frame.columns
+    ]
+    offset = (
+        alt.YOffset("model:N")
+        if "model" in frame.columns and frame["model"].n_unique() > 1
+        else alt.YOffset()
+    )
+    base = alt.Chart(frame)
+    bars = base.mark_rule().encode(
+        y=y,
+        yOffset=offset,
+        x=alt.X("ci_low:Q", title=x_title, scale=alt.Scale(zero=False)),
+        x2="ci_high:Q",
+        color=color,
+        tooltip=tips,
+    )
+    dots = base.mark_point(filled=True, size=40).encode(
+        y=y, yOffset=offset, x="estimate:Q", color=color, tooltip=tips
+    )
+    line = (
+        alt.Chart(pl.DataFrame({"overall": [overall]}))
+        .mark_rule(strokeDash=[4, 3], color="#555555")
+        .encode(x="overall:Q")
+    )
+    return alt.layer(bars, dots, line, title=title).properties(
+        width=width, height=max(120, 22 * len(order))
+    )
+
+
+def disparity_plot(
+    disparity: Any,
+    measure: str = "gap",
+    title: str = "Disparity across regions",
+    width: int = SINGLE_COLUMN,
+) -> Any:
+    """A disparity measure per model (gap, ratio, relative_gap or spread) with its interval.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"model": ["m1", "m2"], "gap": [0.2, 0.1], "gap_low": [0.1, 0.0], "gap_high": [0.3, 0.2]})
+    >>> disparity_plot(t).to_dict()["layer"][1]["mark"]["type"]
+    'point'
+    """
+    import altair as alt
+
+    frame = limit(table(disparity), "disparity_plot")
+    need(frame, ["model", measure, f"{measure}_low", f"{measure}_high"], "disparity_plot")
+    names = {
+        "gap": "Best - worst group",
+        "ratio": "Best / worst group",
+        "relative_gap": "Relative gap",
+        "spread": "SD across groups",
+    }
+    y = alt.Y("model:N", sort=alt.EncodingSortField(measure, order="descending"), title=None)
+    tips = ["model", measure, f"{measure}_low", f"{measure}_high"] + [
+        c for c in ("worst_group", "best_group") if c in frame.columns
+    ]
+    base = alt.Chart(frame)
+    return alt.layer(
+        base.mark_rule().encode(
+            y=y,
+            x=alt.X(f"{measure}_low:Q", title=names.get(measure, measure)),
+            x2=f"{measure}_high:Q",
+            tooltip=tips,
+        ),
+        base.mark_point(filled=True, size=40).encode(y=y, x=f"{measure}:Q", tooltip=tips),
+        title=title,
+    ).properties(width=width, height=max(120, 18 * frame.height))
+
+
+def group_heatmap(
+    result: Any,
+    value: str = "estimate",
+    title: str = "Accuracy by model and region",
+    value_title: str = "Accuracy",
+    width: int = DOUBLE_COLUMN,
+) -> Any:
+    """Model x group heatmap of a disaggregated metric, with the value printed in each cell.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"model": ["m", "m"], "group": ["A", "B"], "estimate": [0.5, 0.7], "n": [3, 4]})
+    >>> group_heatmap(t).to_dict()["layer"][0]["mark"]["type"]
+    'rect'
+    """
+    import altair as alt
+
+    frame = limit(table(result, "table"), "group_heatmap")
+    need(frame, ["model", "group", value], "group_heatmap")
+    tips = [c for c in ("model", "group", value, "n", "ci_low", "ci_high") if c in frame.columns]
+    base = alt.Chart(frame).encode(x=alt.X("group:N", title=None), y=alt.Y("model:N", title=None))
+    rect = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme="viridis")),
+        tooltip=tips,
+    )
+    text = base.mark_text(fontSize=8).encode(
+        text=alt.Text(f"{value}:Q", format=".2f"),
+        color=alt.condition(f"datum['{value}'] > 0.5", alt.value("black"), alt.value("white")),
+    )
+    n_groups = frame["group"].n_unique()
+    return alt.layer(rect, text, title=title).properties(
+        width=min(width, 60 * n_groups), height=16 * frame["model"].n_unique()
+    )

@@ -1,0 +1,370 @@
+"""IRT charts: item characteristic curves, information, Wright map, ability profiles,
+item audit and DIF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from hierlab.plot._common import limit, need, table
+from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
+
+__all__ = [
+    "audit_plot",
+    "dif_plot",
+    "icc_plot",
+    "information_plot",
+    "profile_dots",
+    "profile_heatmap",
+    "wright_map",
+]
+
+GRID = np.linspace(-4, 4, 81)
+
+
+def icc_plot(
+    fit: Any,
+    items: list[str] | None = None,
+    title: str = "Item characteristic curves",
+    width: int = SINGLE_COLUMN,
+) -> Any:
+    """P(right) against ability for a few items of a binary IRT fit (default: 6 items spread
+    over the difficulty range).
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, simulate_responses
+    >>> fit = fit_irt(simulate_responses(300, 10, seed=0).responses)
+    >>> icc_plot(fit).to_dict()["mark"]["type"]
+    'line'
+    """
+    import altair as alt
+
+    from hierlab.irt.models import response_probability
+
+    its = fit.items
+    need(its, ["item", "b"], "icc_plot (binary models)")
+    if items is None:
+        order = its.sort("b")["item"].to_list()
+        items = [order[i] for i in np.linspace(0, len(order) - 1, min(6, len(order))).astype(int)]
+    sub = its.filter(pl.col("item").is_in(items))
+    a = sub["a"].to_numpy() if "a" in sub.columns else np.ones(sub.height)
+    c = sub["c"].to_numpy() if "c" in sub.columns else 0.0
+    p = response_probability(GRID, a, sub["b"].to_numpy(), c)
+    frame = pl.DataFrame(
+        {
+            "theta": np.repeat(GRID, sub.height),
+            "item": np.tile(sub["item"].to_numpy(), len(GRID)),
+            "p": p.ravel(),
+        }
+    )
+    return (
+        alt.Chart(frame, title=title)
+        .mark_line()
+        .encode(
+            x=alt.X("theta:Q", title="Ability (θ)"),
+            y=alt.Y("p:Q", title="P(right)", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("item:N", title="Item"),
+            tooltip=[
+                "item:N",
+                alt.Tooltip("theta:Q", format=".2f"),
+                alt.Tooltip("p:Q", format=".3f"),
+            ],
+        )
+        .properties(width=width, height=180)
+    )
+
+
+def information_plot(fit: Any, title: str = "Test information", width: int = SINGLE_COLUMN) -> Any:
+    """Test information and the standard error of ability over the ability range.
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, simulate_responses
+    >>> fit = fit_irt(simulate_responses(300, 10, seed=0).responses)
+    >>> [layer["mark"]["type"] for layer in information_plot(fit).to_dict()["layer"]]
+    ['line', 'line']
+    """
+    import altair as alt
+
+    from hierlab.irt.diagnostics import information_curves
+
+    _, test = information_curves(fit, GRID)
+    base = alt.Chart(test, title=title).encode(x=alt.X("theta:Q", title="Ability (θ)"))
+    tips = [
+        alt.Tooltip("theta:Q", format=".2f"),
+        alt.Tooltip("information:Q", format=".1f"),
+        alt.Tooltip("se:Q", format=".3f"),
+    ]
+    info = base.mark_line(color="#0072B2").encode(
+        y=alt.Y("information:Q", title="Test information", axis=alt.Axis(titleColor="#0072B2")),
+        tooltip=tips,
+    )
+    se = base.mark_line(color="#D55E00", strokeDash=[4, 2]).encode(
+        y=alt.Y("se:Q", title="Standard error of θ", axis=alt.Axis(titleColor="#D55E00")),
+        tooltip=tips,
+    )
+    return alt.layer(info, se).resolve_scale(y="independent").properties(width=width, height=160)
+
+
+def wright_map(
+    fit: Any,
+    title: str = "Abilities and item difficulties",
+    width: int = SINGLE_COLUMN,
+    label_top: int = 12,
+) -> Any:
+    """Wright map: respondents' abilities (points, labelled) beside a histogram of item
+    difficulties, on one logit scale.
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, simulate_responses
+    >>> fit = fit_irt(simulate_responses(30, 40, seed=0).responses)
+    >>> len(wright_map(fit).to_dict()["hconcat"])
+    2
+    """
+    import altair as alt
+
+    its = fit.items
+    b = its["b"] if "b" in its.columns else its["b1"]
+    b = b.filter(b.is_finite()).clip(-6, 6)
+    lo = float(min(b.min(), fit.abilities["theta"].min())) - 0.5
+    hi = float(max(b.max(), fit.abilities["theta"].max())) + 0.5
+    scale = alt.Scale(domain=[lo, hi])
+    ab = fit.abilities.sort("theta", descending=True).with_columns(
+        label=pl.when(pl.int_range(pl.len()) < label_top)
+        .then(pl.col("respondent"))
+        .otherwise(pl.lit("")),
+        column=(pl.int_range(pl.len()) % 2) * 70
+        + 12,  # alternate columns so close labels do not collide
+    )
+    people = (
+        alt.Chart(ab)
+        .mark_point(filled=True, size=35)
+        .encode(
+            y=alt.Y("theta:Q", title="Logit scale (θ and b)", scale=scale),
+            x=alt.X("column:Q", axis=None, scale=alt.Scale(domain=[0, 150])),
+            tooltip=[
+                "respondent:N",
+                alt.Tooltip("theta:Q", format=".2f"),
+                alt.Tooltip("theta_sd:Q", format=".2f"),
+            ],
+        )
+    )
+    names = (
+        alt.Chart(ab)
+        .mark_text(align="left", dx=6, fontSize=8)
+        .encode(
+            y=alt.Y("theta:Q", scale=scale),
+            x=alt.X("column:Q", axis=None, scale=alt.Scale(domain=[0, 150])),
+            text="label:N",
+        )
+    )
+    hist = (
+        alt.Chart(pl.DataFrame({"b": b.to_numpy()}))
+        .mark_bar(color="#E69F00")
+        .encode(
+            y=alt.Y("b:Q", bin=alt.Bin(maxbins=30), title=None, scale=scale),
+            x=alt.X("count():Q", title="Items"),
+            tooltip=[alt.Tooltip("count():Q", title="items")],
+        )
+    )
+    left = alt.layer(people, names).properties(width=width * 0.6, height=300, title="Models")
+    return alt.hconcat(
+        left, hist.properties(width=width * 0.6, height=300, title="Item difficulty"), title=title
+    )
+
+
+def profile_heatmap(
+    profiles: Any, title: str = "Ability profile by topic", width: int = DOUBLE_COLUMN
+) -> Any:
+    """Respondent x topic heatmap of topic abilities; spiky cells are outlined.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"respondent": ["m"], "topic": ["A"], "theta": [0.5], "se": [0.2], "spiky": [True]})
+    >>> profile_heatmap(t).to_dict()["layer"][0]["mark"]["type"]
+    'rect'
+    """
+    import altair as alt
+
+    frame = limit(table(profiles, "profiles"), "profile_heatmap")
+    need(frame, ["respondent", "topic", "theta"], "profile_heatmap")
+    tips = [
+        c
+        for c in ("respondent", "topic", "theta", "se", "rest_theta", "p_holm", "rank_change")
+        if c in frame.columns
+    ]
+    base = alt.Chart(frame).encode(
+        x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=-35)),
+        y=alt.Y("respondent:N", title=None),
+    )
+    rect = base.mark_rect().encode(
+        color=alt.Color(
+            "theta:Q", title="Topic ability (θ)", scale=alt.Scale(scheme="blueorange", domainMid=0)
+        ),
+        tooltip=tips,
+    )
+    layers = [rect]
+    if "spiky" in frame.columns:
+        layers.append(
+            base.transform_filter("datum.spiky").mark_rect(
+                fill=None, stroke="black", strokeWidth=1.5
+            )
+        )
+    return alt.layer(*layers, title=title).properties(
+        width=min(width, 50 * frame["topic"].n_unique()), height=14 * frame["respondent"].n_unique()
+    )
+
+
+def profile_dots(
+    profiles: Any,
+    respondents: list[str] | None = None,
+    title: str = "Topic abilities with 95% intervals",
+    width: int = SINGLE_COLUMN,
+) -> Any:
+    """Dot plot of topic abilities with 95% intervals against the ability on other items.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"respondent": ["m"], "topic": ["A"], "theta": [0.5], "se": [0.2], "rest_theta": [0.1], "spiky": [False]})
+    >>> profile_dots(t).to_dict()["facet"]["row"]["field"]
+    'respondent'
+    """
+    import altair as alt
+
+    frame = table(profiles, "profiles")
+    need(frame, ["respondent", "topic", "theta", "se"], "profile_dots")
+    if respondents is not None:
+        frame = frame.filter(pl.col("respondent").is_in(respondents))
+    frame = limit(
+        frame.with_columns(
+            lo=pl.col("theta") - 1.96 * pl.col("se"), hi=pl.col("theta") + 1.96 * pl.col("se")
+        ),
+        "profile_dots",
+    )
+    color = (
+        alt.Color(
+            "spiky:N",
+            title="Spiky",
+            scale=alt.Scale(domain=[False, True], range=["#0072B2", "#D55E00"]),
+        )
+        if "spiky" in frame.columns
+        else alt.value("#0072B2")
+    )
+    base = alt.Chart().encode(y=alt.Y("topic:N", title=None))
+    layers = [
+        base.mark_rule().encode(x=alt.X("lo:Q", title="Ability (θ)"), x2="hi:Q", color=color),
+        base.mark_point(filled=True, size=35).encode(
+            x="theta:Q", color=color, tooltip=list(frame.columns)
+        ),
+    ]
+    if "rest_theta" in frame.columns:
+        layers.append(base.mark_tick(color="black", thickness=1).encode(x="rest_theta:Q"))
+    return (
+        alt.layer(*layers, data=frame)
+        .properties(width=width, height=14 * frame["topic"].n_unique())
+        .facet(row=alt.Row("respondent:N", title=None), title=title)
+    )
+
+
+def audit_plot(
+    fit: Any, audit: Any = None, title: str = "Item audit", width: int = SINGLE_COLUMN
+) -> Any:
+    """Discrimination against difficulty for every item; flagged items coloured by reason.
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, simulate_responses
+    >>> fit = fit_irt(simulate_responses(300, 20, seed=0).responses)
+    >>> audit_plot(fit).to_dict()["mark"]["type"]
+    'point'
+    """
+    import altair as alt
+
+    from hierlab.irt.diagnostics import audit_items
+
+    flagged = audit_items(fit) if audit is None else table(audit)
+    reason = flagged.select("item", pl.col("reasons").list.first().alias("reason"))
+    frame = (
+        fit.items.select("item", "a", "b")
+        .join(reason, on="item", how="left")
+        .with_columns(pl.col("reason").fill_null("not flagged"), pl.col("b").clip(-6, 6))
+    )
+    frame = limit(frame, "audit_plot")
+    return (
+        alt.Chart(frame, title=title)
+        .mark_point(filled=True, size=18, opacity=0.7)
+        .encode(
+            x=alt.X("b:Q", title="Difficulty (b)"),
+            y=alt.Y("a:Q", title="Discrimination (a)"),
+            color=alt.Color(
+                "reason:N",
+                title="Flag",
+                scale=alt.Scale(
+                    domain=[
+                        "not flagged",
+                        "negative discrimination",
+                        "near-zero discrimination",
+                        "extreme difficulty",
+                        "poor fit",
+                        "baseline right, strong wrong",
+                    ],
+                    range=["#bbbbbb", "#D55E00", "#E69F00", "#0072B2", "#CC79A7", "#009E73"],
+                ),
+            ),
+            tooltip=[
+                "item:N",
+                alt.Tooltip("a:Q", format=".2f"),
+                alt.Tooltip("b:Q", format=".2f"),
+                "reason:N",
+            ],
+        )
+        .properties(width=width, height=200)
+    )
+
+
+def dif_plot(
+    dif: Any, title: str = "Differential item functioning", width: int = SINGLE_COLUMN
+) -> Any:
+    """ETS delta (Mantel-Haenszel) per item against -log10 p, with the ETS B/C bands.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"item": ["q1"], "ets_delta": [-1.8], "mh_p_adj": [0.001], "ets_class": ["C"], "flagged": [True]})
+    >>> dif_plot(t).to_dict()["layer"][0]["mark"]["type"]
+    'rule'
+    """
+    import altair as alt
+
+    frame = limit(table(dif), "dif_plot")
+    need(frame, ["item", "ets_delta", "mh_p_adj"], "dif_plot")
+    frame = frame.with_columns(neglogp=-pl.col("mh_p_adj").clip(1e-300, 1).log10()).drop_nulls(
+        "ets_delta"
+    )
+    bands = (
+        alt.Chart(pl.DataFrame({"x": [-1.5, -1.0, 1.0, 1.5]}))
+        .mark_rule(strokeDash=[3, 3], color="#999999")
+        .encode(x="x:Q")
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=25)
+        .encode(
+            x=alt.X("ets_delta:Q", title="ETS delta (negative: favours the reference group)"),
+            y=alt.Y("neglogp:Q", title="-log10 adjusted p"),
+            color=alt.Color(
+                "ets_class:N",
+                title="ETS class",
+                scale=alt.Scale(domain=["A", "B", "C"], range=["#bbbbbb", "#E69F00", "#D55E00"]),
+            ),
+            tooltip=[
+                c
+                for c in ("item", "ets_delta", "mh_p_adj", "ets_class", "flagged")
+                if c in frame.columns
+            ],
+        )
+    )
+    return alt.layer(bands, points, title=title).properties(width=width, height=200)

@@ -1,0 +1,239 @@
+"""Charts render through vl-convert with the expected marks and encodings; exports are
+offline and byte-stable; widgets update when their controls change."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import altair as alt
+import numpy as np
+import polars as pl
+import pytest
+import vl_convert as vlc
+from scipy.cluster.hierarchy import linkage
+
+from hierlab import Tree, plot
+from hierlab.bias import disaggregate, disparity
+from hierlab.datasets import load_demo
+from hierlab.depth import accuracy_by_depth, deepest_correct, survival
+from hierlab.errors import HierlabWarning
+from hierlab.irt import dif, fit_irt, responses_from_long, topic_profiles
+from hierlab.plot.save import chart_spec
+from hierlab.widgets import explore_bias, explore_depth, explore_irt, explore_tree
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo(n_items=240, n_models=5, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fit(demo):
+    with warnings.catch_warnings():  # the demo has items every model gets right
+        warnings.simplefilter("ignore", HierlabWarning)
+        return fit_irt(responses_from_long(demo.results), "2pl")
+
+
+def marks(spec: dict) -> list[str]:
+    out = []
+    if "mark" in spec:
+        m = spec["mark"]
+        out.append(m["type"] if isinstance(m, dict) else m)
+    for key in ("layer", "hconcat", "vconcat"):
+        for sub in spec.get(key, []):
+            out += marks(sub)
+    if "spec" in spec:
+        out += marks(spec["spec"])
+    return out
+
+
+def rows(spec: dict) -> int:
+    biggest = 0
+    for ds in spec.get("datasets", {}).values():
+        biggest = max(biggest, len(ds))
+    return biggest
+
+
+def render(chart) -> str:
+    svg = vlc.vegalite_to_svg(json.dumps(chart_spec(chart)), allowed_base_urls=[])
+    assert svg.startswith("<svg") and "<text" in svg  # text was drawn (a font was found)
+    return svg
+
+
+def chart_cases(demo, fit):
+    tree = demo.tree
+    weight = np.bincount(demo.items["node"].to_numpy(), minlength=tree.n_nodes)
+    d = disaggregate(demo.results, "region", n_boot=100)
+    preds = demo.predictions.filter(pl.col("model").is_in(["Aurora", "Cirrus"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HierlabWarning)
+        tp = topic_profiles(
+            responses_from_long(demo.results),
+            demo.items.select("item", pl.col("region").alias("topic")),
+            min_items=10,
+        )
+    groups = {
+        m: ("A" if i < 3 else "B") for i, m in enumerate(fit.abilities["respondent"].to_list())
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HierlabWarning)
+        values = responses_from_long(demo.results)
+    return {
+        "icicle": (plot.icicle(tree, weight=weight, max_depth=2), {"rect"}),
+        "sunburst": (plot.sunburst(tree, weight=weight, max_depth=2), {"arc"}),
+        "treemap": (plot.treemap(tree, weight=weight, depth=2), {"rect", "text"}),
+        "dendrogram_linkage": (
+            plot.dendrogram(
+                linkage(np.random.default_rng(0).normal(size=(8, 3))), list("abcdefgh")
+            ),
+            {"rule", "text"},
+        ),
+        "dendrogram_tree": (
+            plot.dendrogram(Tree.from_paths(["a/b/c", "a/b/d", "a/e"])),
+            {"rule", "text"},
+        ),
+        "choropleth": (
+            plot.choropleth(
+                pl.DataFrame({"iso2": ["FR", "CN"], "acc": [0.8, 0.6]}), "acc", country="iso2"
+            ),
+            {"geoshape"},
+        ),
+        "coverage": (plot.coverage_map(demo.items), {"geoshape"}),
+        "forest": (plot.forest_plot(d, model="Aurora"), {"rule", "point"}),
+        "disparity": (plot.disparity_plot(disparity(d)), {"rule", "point"}),
+        "heatmap": (plot.group_heatmap(d), {"rect", "text"}),
+        "depth": (plot.depth_curves(accuracy_by_depth(preds, tree)), {"area", "line"}),
+        "survival": (plot.survival_plot(survival(preds, tree)), {"area", "line"}),
+        "deepest": (plot.deepest_correct_cdf(deepest_correct(preds, tree)), {"line"}),
+        "icc": (plot.icc_plot(fit), {"line"}),
+        "information": (plot.information_plot(fit), {"line"}),
+        "wright": (plot.wright_map(fit), {"point", "text", "bar"}),
+        "profile_heatmap": (plot.profile_heatmap(tp), {"rect"}),
+        "profile_dots": (plot.profile_dots(tp, respondents=["Aurora"]), {"rule", "point"}),
+        "audit": (plot.audit_plot(fit), {"point"}),
+        "dif": (plot.dif_plot(dif(values, groups)), {"rule", "point"}),
+        "edges": (
+            plot.edge_comparison_plot(
+                pl.DataFrame({"depth": [1, 2, 2], "status": ["shared", "missing", "moved"]})
+            ),
+            {"bar"},
+        ),
+    }
+
+
+def test_every_chart_renders_with_expected_marks(demo, fit) -> None:
+    for name, (chart, expected) in chart_cases(demo, fit).items():
+        spec = chart.to_dict()
+        assert expected <= set(marks(spec)), name
+        assert rows(spec) <= 5000, name
+        render(chart)
+
+
+def test_tooltips_and_titles(demo, fit) -> None:
+    for name, (chart, _) in chart_cases(demo, fit).items():
+        text = json.dumps(chart.to_dict())
+        assert '"tooltip"' in text, name
+        assert '"title"' in text, name
+
+
+def test_choropleth_uses_zero_padded_ids_and_inline_map() -> None:
+    spec = plot.choropleth(
+        pl.DataFrame({"iso_numeric": ["4", "250"], "v": [1.0, 2.0]}), "v"
+    ).to_dict()
+    text = json.dumps(spec)
+    assert '"004"' in text and '"url"' not in text and "topojson" in text
+
+
+def test_treemap_layout_tiles_the_rectangle() -> None:
+    boxes = plot.squarify(np.array([6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0]), 0, 0, 6, 4)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    assert np.allclose(areas, np.array([6, 6, 4, 3, 2, 2, 1]) * 24 / 24)
+    assert (
+        boxes[:, [0, 1]].min() >= 0
+        and boxes[:, 2].max() <= 6 + 1e-9
+        and boxes[:, 3].max() <= 4 + 1e-9
+    )
+    layout = plot.tree_layout(Tree.from_paths(["a/b", "a/c/d", "a/c/e"]))
+    c = layout.filter(pl.col("label") == "c").row(0, named=True)
+    assert (c["x0"], c["x1"]) == (pytest.approx(1 / 3), 1.0)  # c holds 2 of the 3 leaves
+
+
+def test_save_is_offline_and_byte_stable(tmp_path) -> None:
+    chart = (
+        alt.Chart(pl.DataFrame({"x": [1, 2, 3], "y": [2.0, np.nan, 1.0]}))
+        .mark_line()
+        .encode(x="x", y="y")
+    )
+    first = plot.save(chart, "a", ("svg", "png", "pdf"), tmp_path)
+    second = plot.save(chart, "b", ("svg", "png"), tmp_path)
+    assert [p.suffix for p in first] == [".svg", ".png", ".pdf"]
+    assert (
+        first[0].read_bytes() == second[0].read_bytes()
+        and first[1].read_bytes() == second[1].read_bytes()
+    )
+    remote = alt.Chart(alt.UrlData("https://example.org/data.csv")).mark_point().encode(x="x:Q")
+    with pytest.raises(ValueError, match="remote data"):
+        plot.save(remote, "r", ("svg",), tmp_path)
+    with pytest.raises(ValueError, match="Unknown format"):
+        plot.save(chart, "c", ("gif",), tmp_path)
+
+
+def test_theme_fonts_end_with_a_generic_family() -> None:
+    config = plot.paper_config()["config"]
+    for key in ("font",):
+        assert config[key].split(",")[-1].strip() == "sans-serif"
+    plot.enable_theme()
+    assert alt.theme.active == "hierlab_paper"
+
+
+def test_row_limit_is_refused() -> None:
+    big = pl.DataFrame(
+        {
+            "model": ["m"] * 6000,
+            "group": [str(i) for i in range(6000)],
+            "estimate": [0.5] * 6000,
+            "ci_low": [0.4] * 6000,
+            "ci_high": [0.6] * 6000,
+        }
+    )
+    with pytest.raises(ValueError, match="aggregate first"):
+        plot.forest_plot(big)
+
+
+def test_widgets_update_when_controls_change(demo, fit) -> None:
+    tree_ex = explore_tree(demo.tree)
+    before = tree_ex.chart.to_dict()
+    tree_ex.controls["kind"].value = "treemap"
+    assert tree_ex.chart.to_dict() != before and "rect" in marks(tree_ex.chart.to_dict())
+    assert tree_ex.charts[0].chart is tree_ex.chart  # the JupyterChart shows the new chart
+
+    irt_ex = explore_irt(fit)
+    irt_ex.controls["items"].value = 3
+    assert (
+        len(
+            {
+                row["item"]
+                for row in irt_ex.chart.to_dict()["datasets"][
+                    irt_ex.chart.to_dict()["data"]["name"]
+                ]
+            }
+        )
+        == 3
+    )
+
+    depth_ex = explore_depth(demo.predictions, demo.tree)
+    depth_ex.controls["models"].value = ("Aurora",)
+    models = {r["model"] for ds in depth_ex.chart.to_dict()["datasets"].values() for r in ds}
+    assert models == {"Aurora"}
+
+    bias_ex = explore_bias(demo.results, ["region", "sub_region"], n_boot=0)
+    bias_ex.controls["model"].value = "Cirrus"
+    assert bias_ex.chart.title == "Cirrus: correct by region"
+    # a click on a group in the forest plot filters the heatmap: the browser sends the Vega
+    # selection signal through the JupyterChart's synced trait, as here
+    bias_ex.charts[0]._vl_selections = {
+        "pick": {"value": {"vlPoint": {"or": [{"group": "Asia"}]}}, "store": []}
+    }
+    assert bias_ex.picked["group"] == "Asia"
+    assert "Asia" in json.dumps(bias_ex.charts[1].chart.to_dict()["transform"])
