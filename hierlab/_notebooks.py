@@ -39,6 +39,12 @@ def run_notebook(
 
     path = Path(path)
     notebook = jupytext.read(path)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.metadata["language_info"] = {"name": "python"}
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / (path.stem + ".ipynb")
         jupytext.write(notebook, source)

@@ -1,0 +1,80 @@
+"""Every notebook runs top to bottom on small parameters, exports its figures, and drives
+its widget by setting a control's value (the notebooks assert that the chart changed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hierlab._notebooks import list_notebooks, run_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+SMALL = {
+    "00_quickstart.py": ({"N_ITEMS": 200, "N_MODELS": 5}, ["00_depth_curves", "00_forest_region"]),
+    "01_building_taxonomies.py": (
+        {"SEMEVAL": "science_eurovoc"},
+        ["01_semeval_icicle", "01_edges_recovered"],
+    ),
+    "02_fitting_psychometric_models.py": (
+        {"GIRTH_ITEMS": 30, "SUBSET_K": 50, "SUBSET_SPLITS": 1, "IRT_MODELS": "1pl,2pl"},
+        [
+            "02_mathvista_audit",
+            "02_mathvista_wright_map",
+            "02_mathvista_profiles",
+            "02_mathvista_information",
+        ],
+    ),
+    "03_hierarchy_coherence.py": ({"N_CITIES": 200}, ["03_minilm_levels"]),
+    "04_regional_bias.py": (
+        {"N_ITEMS": 300, "N_MODELS": 6, "N_BOOT": 200, "N_CITIES": 200},
+        [
+            "04_demo_heatmap",
+            "04_demo_forest",
+            "04_demo_disparity",
+            "04_earthwhere_coverage",
+            "04_minilm_regions",
+        ],
+    ),
+    "05_depth_degradation.py": (
+        {"N_ITEMS": 300, "N_MODELS": 6, "N_CITIES": 200},
+        [
+            "05_demo_accuracy_by_level",
+            "05_demo_survival",
+            "05_demo_deepest",
+            "05_minilm_accuracy_by_level",
+        ],
+    ),
+}
+
+
+def test_every_notebook_has_a_small_run() -> None:
+    assert sorted(p.name for p in list_notebooks(NOTEBOOKS)) == sorted(SMALL)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_notebook_runs_and_exports(name: str, tmp_path, request) -> None:
+    if name != "00_quickstart.py":  # the others read real data and MiniLM embeddings
+        request.getfixturevalue("data_env")
+    params, figures = SMALL[name]
+    run_notebook(
+        NOTEBOOKS / name,
+        {**params, "FIG_DIR": str(tmp_path), "EXPORT": True},
+        tmp_path / "out.ipynb",
+    )
+    for fig in figures:
+        for ext in ("svg", "png"):
+            assert (tmp_path / f"{fig}.{ext}").stat().st_size > 1000, f"{fig}.{ext}"
+
+
+def test_notebook_first_cell_is_parameters() -> None:
+    import jupytext
+
+    for path in list_notebooks(NOTEBOOKS):
+        cells = jupytext.read(path).cells
+        code = [c for c in cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", []), path.name
+        assert (
+            "FIG_DIR" in code[0].source and "EXPORT" in code[0].source and "SEED" in code[0].source
+        )
