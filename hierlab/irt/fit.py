@@ -324,13 +324,6 @@ def _newton_1pl(kernel, params, counts, z, max_step: float = 2.0):
     """Fisher-scoring step with one shared discrimination (column 0) and item intercepts."""
     grad, fisher = _fisher_direction(kernel, params, counts, z)
     hess = -fisher
-    pr = kernel.prior
-    # the per-item prior on the shared parameter is counted once, not J times
-    if pr is not None:
-        j = len(params)
-        g_prior = -(params[0, 0] - pr.log_a_mean) / pr.log_a_sd**2
-        grad[:, 0] -= g_prior * (j - 1) / j
-        hess[:, 0, 0] += (1 / pr.log_a_sd**2) * (j - 1) / j
     haa, had, hdd = hess[:, 0, 0], hess[:, 0, 1], np.minimum(hess[:, 1, 1], -1e-8)
     schur = haa.sum() - (had**2 / hdd).sum()
     rhs = -grad[:, 0].sum() + (had * grad[:, 1] / hdd).sum()
@@ -339,10 +332,7 @@ def _newton_1pl(kernel, params, counts, z, max_step: float = 2.0):
     d_d = np.clip((-grad[:, 1] - had * d_alpha) / hdd, -max_step, max_step)
 
     def total(p):
-        obj = _objective(kernel, p, counts, z)
-        if pr is not None:  # remove the duplicated prior on the shared parameter
-            obj = obj + 0.5 * ((p[:, 0] - pr.log_a_mean) / pr.log_a_sd) ** 2 * (len(p) - 1) / len(p)
-        return obj.sum()
+        return _objective(kernel, p, counts, z).sum()
 
     before = total(params)
     scale = 1.0
@@ -370,36 +360,23 @@ def _ridge_step(kernel, params: np.ndarray, w: np.ndarray, z: np.ndarray) -> np.
     n = w.shape[0]
     m1 = w @ z
     m2 = w @ z**2
-    pr = kernel.prior
     new = params.copy()
     model = kernel.model
-    public = kernel.to_public(params)
-    a = public.get("a", np.ones(len(params)))
+    a = kernel.to_public(params).get("a", np.ones(len(params)))
+    di = 0 if model == "rasch" else 1  # the (first) intercept column
+    # the kernel's log prior (its gradient and curvature per internal parameter) gives the
+    # priors' part: shifting abilities by u moves every intercept column ``di`` by a * u,
+    # scaling them moves column 0 (log a) by s
+    _, prior_grad, prior_curv = kernel.log_prior(params)
     # location: all intercepts move by a * u
-    n_intercepts = kernel.n_categories - 1
-    g_u = m1.sum()
-    c_u = float(n)
-    if pr is not None:
-        d_all = np.column_stack(
-            [public["d"]]
-            if model != "grm"
-            else [-public[f"b{k}"] * a for k in range(1, kernel.n_categories)]
-        )
-        g_u += float((-(d_all / pr.intercept_sd**2) * a[:, None]).sum())
-        c_u += float((a**2).sum() * n_intercepts / pr.intercept_sd**2)
-    u = g_u / c_u
-    di = 0 if model == "rasch" else 1
-    new[:, di] = params[:, di] + a * u
+    g_u = float(m1.sum() + (prior_grad[:, di] * a).sum())
+    c_u = float(n - (prior_curv[:, di] * a**2).sum())
+    new[:, di] = params[:, di] + a * (g_u / c_u)
     if model == "rasch":
         return new
     # scale: a -> a exp(s)
-    g_s = float((m2 - 1.0).sum())
-    c_s = 2.0 * n
-    if pr is not None:
-        log_a = params[:, 0]
-        copies = 1 if model == "1pl" else len(params)
-        g_s += float(-((log_a[:copies] - pr.log_a_mean) / pr.log_a_sd**2).sum())
-        c_s += copies / pr.log_a_sd**2
+    g_s = float((m2 - 1.0).sum() + prior_grad[:, 0].sum())
+    c_s = float(2.0 * n - prior_curv[:, 0].sum())
     step = float(np.clip(g_s / c_s, -0.5, 0.5))
     if kernel.log_a:
         new[:, 0] = params[:, 0] + step
@@ -433,23 +410,21 @@ def _louis_covariance(kernel, params, counts, w, ind, z) -> np.ndarray:
     info = complete - second + first
     info = 0.5 * (info + info.transpose(0, 2, 1))
     if kernel.model == "1pl":
-        return _arrowhead_covariance(info, kernel.prior)
+        return _arrowhead_covariance(info)
     cov = np.full_like(info, np.nan)
     ok = np.linalg.eigvalsh(info)[:, 0] > 1e-10
     cov[ok] = np.linalg.inv(info[ok])
     return cov
 
 
-def _arrowhead_covariance(info: np.ndarray, prior: Prior | None) -> np.ndarray:
+def _arrowhead_covariance(info: np.ndarray) -> np.ndarray:
     """1PL: invert the joint information of the shared discrimination and all intercepts.
 
     The joint matrix is an arrowhead (one shared row/column, diagonal otherwise), whose
     inverse has a closed form; returns per-item 2 x 2 blocks (shared, intercept_j).
     """
     j = len(info)
-    i_aa = info[:, 0, 0].sum()
-    if prior is not None:  # each item's block carries the shared prior once; keep one copy
-        i_aa -= (j - 1) / prior.log_a_sd**2
+    i_aa = info[:, 0, 0].sum()  # the kernel spreads the shared prior over the items
     i_ad = info[:, 0, 1]
     i_dd = np.maximum(info[:, 1, 1], 1e-12)
     schur = i_aa - (i_ad**2 / i_dd).sum()
@@ -558,8 +533,8 @@ def fit_irt(
     def em(p: np.ndarray) -> tuple[np.ndarray, float]:
         """One EM cycle from p (M-step, then the ridge step); returns the log-posterior at p."""
         w, counts, ll, z = quad.estep(kernel, p)
-        return _ridge_step(kernel, step(kernel, p, counts, z), w, z), ll + _log_prior_total(
-            kernel, p
+        return _ridge_step(kernel, step(kernel, p, counts, z), w, z), ll + float(
+            kernel.log_prior(p)[0].sum()
         )
 
     converged, change, it = False, np.inf, 0
@@ -609,17 +584,6 @@ def fit_irt(
         theta_start=w @ z,
         quadrature="adaptive" if adaptive else "grid",
     )
-
-
-def _log_prior_total(kernel, params: np.ndarray) -> float:
-    """The log prior of all item parameters (the shared 1PL discrimination counted once)."""
-    val = kernel.log_prior(params)[0]
-    if kernel.model == "1pl" and kernel.prior is not None:
-        pr = kernel.prior
-        val = val + 0.5 * ((params[:, 0] - pr.log_a_mean) / pr.log_a_sd) ** 2 * (
-            len(params) - 1
-        ) / len(params)
-    return float(val.sum())
 
 
 def _n_free(model: str, n_items: int, n_categories: int) -> int:

@@ -147,10 +147,13 @@ class BinaryKernel:
         grad[:, di] = -d / pr.intercept_sd**2
         hess[:, di] = -1 / pr.intercept_sd**2
         if self.model != "rasch":
+            # the 1PL's discrimination is one parameter stored in every item's row: spread its
+            # prior over the rows so that sums over items count it once
+            share = 1.0 / len(params) if self.model == "1pl" else 1.0
             al = params[:, 0]
-            val += -0.5 * ((al - pr.log_a_mean) / pr.log_a_sd) ** 2
-            grad[:, 0] = -(al - pr.log_a_mean) / pr.log_a_sd**2
-            hess[:, 0] = -1 / pr.log_a_sd**2
+            val += -0.5 * share * ((al - pr.log_a_mean) / pr.log_a_sd) ** 2
+            grad[:, 0] = -share * (al - pr.log_a_mean) / pr.log_a_sd**2
+            hess[:, 0] = -share / pr.log_a_sd**2
         if self.model == "3pl":
             c = _sigmoid(params[:, 2])
             al, be = pr.guess_alpha, pr.guess_beta
