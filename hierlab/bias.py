@@ -66,7 +66,8 @@ def group_at_level(tree: Tree, nodes: Any, depth: int) -> list[str | None]:
     ['World / Europe', 'World / Asia']
     """
     anc = tree.ancestor_at(np.asarray(nodes, dtype=np.int64), depth)
-    return [" / ".join(tree.path(int(v))) if v >= 0 else None for v in anc]
+    names = iter(tree.paths(anc[anc >= 0], sep=" / "))
+    return [next(names) if v >= 0 else None for v in anc]
 
 
 @dataclass(frozen=True)
@@ -538,7 +539,7 @@ def shrink_along_tree(
     return pl.DataFrame(
         {
             "node": keep,
-            "path": [" / ".join(tree.path(int(v))) for v in keep],
+            "path": tree.paths(keep, sep=" / "),
             "depth": tree.depth[keep],
             "n": n_all[keep].astype(np.int64),
             "raw": k_all[keep] / n_all[keep],

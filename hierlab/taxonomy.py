@@ -294,7 +294,7 @@ def label_nodes(
         avg = sum(background.values()) / max(len(siblings), 1)
         score = {w: c * math.log(1 + avg / background[w]) for w, c in counts.items()}
         best = sorted(score, key=lambda w: (-score[w], w))[:top]
-        rows.append((v, " / ".join(tree.path(v)), len(members), medoid, best))
+        rows.append((v, tree.paths(v, sep=" / ")[0], len(members), medoid, best))
     return pl.DataFrame(
         rows,
         schema={
@@ -356,7 +356,9 @@ def evaluate_expansion(
     >>> evaluate_expansion(t, e, [t.find("fruit/pear"), t.find("veg/kale")])["hit@1"]
     1.0
     """
-    held = np.asarray(as_ids(tree, held_out), dtype=np.int64)
+    from hierlab.coherence import as_nodes
+
+    held = as_nodes(tree, held_out)
     if len(held) == 0:
         raise EmptyInputError("No held-out terms.")
     if not tree.is_leaf[held].all():
@@ -393,12 +395,6 @@ def evaluate_expansion(
     for kk in k:
         out[f"hit@{kk}"] = float((ranks <= kk).mean())
     return out
-
-
-def as_ids(tree: Tree, values: Any) -> np.ndarray:
-    from hierlab.coherence import as_nodes
-
-    return as_nodes(tree, values)
 
 
 def embed_texts(

@@ -1206,7 +1206,7 @@ class Tree:
         ambiguous = joined.filter(pl.col("n") > 1)["label"].unique(maintain_order=True).to_list()
         if ambiguous:
             lab = ambiguous[0]
-            where = [" / ".join(self._paths[i]) for i in np.flatnonzero(self._label == lab)]
+            where = self.paths(np.flatnonzero(self._label == lab), sep=" / ")
             raise AmbiguousLabelError(
                 f"{len(ambiguous)} label(s) name more than one node: {format_items(ambiguous, 5)}. "
                 f"For example {lab!r} is at {format_items(where, 4)}. "

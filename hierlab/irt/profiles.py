@@ -71,7 +71,7 @@ def topics_from_tree(items: Any, nodes: Any, tree: Any, depth: int = 1) -> pl.Da
     node_ids = np.asarray(nodes, dtype=np.int64)
     anc = tree.ancestor_at(node_ids, depth)
     keep = anc >= 0
-    names = [" / ".join(tree.path(int(v))) for v in anc[keep]]
+    names = tree.paths(anc[keep], sep=" / ")
     return pl.DataFrame(
         {"item": [str(i) for i, k in zip(items, keep, strict=True) if k], "topic": names}
     )

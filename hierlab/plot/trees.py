@@ -40,7 +40,7 @@ def tree_layout(
         {
             "id": ids[keep],
             "label": tree.label[keep].tolist(),
-            "path": [" / ".join(tree.path(int(v))) for v in ids[keep]],
+            "path": tree.paths(ids[keep], sep=" / "),
             "depth": tree.depth[keep],
             "x0": x0[keep],
             "x1": x1[keep],
