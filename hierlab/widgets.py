@@ -42,7 +42,6 @@ def Explorer(
     box.controls = controls
     box.charts = charts
     box.chart = built[0]
-    box.history = [values]
 
     def refresh(_change: Any = None) -> None:
         current = {name: c.value for name, c in controls.items()}
@@ -50,7 +49,6 @@ def Explorer(
         for widget, chart in zip(charts, new, strict=True):
             widget.chart = chart
         box.chart = new[0]
-        box.history.append(current)
 
     for control in controls.values():
         control.observe(refresh, names="value")

@@ -143,7 +143,9 @@ def load_demo_places() -> pl.DataFrame:
 def _children_index(tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Children grouped by parent: (child ids, first position per node, rank among siblings)."""
     kids = np.argsort(tree.parent[1:], kind="stable") + 1
-    start = np.searchsorted(tree.parent[kids], np.arange(tree.n_nodes))
+    start = np.searchsorted(
+        tree.parent[kids], np.arange(tree.n_nodes + 1)
+    )  # v's children: start[v]:start[v+1]
     rank = np.zeros(tree.n_nodes, dtype=np.int64)
     rank[kids] = np.arange(len(kids)) - start[tree.parent[kids]]
     return kids, start, rank

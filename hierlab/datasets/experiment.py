@@ -64,6 +64,7 @@ def minilm_geolocation(
     >>> sorted(exp.predictions["model"].unique())
     ['MiniLM flat', 'MiniLM top-down']
     """
+    from hierlab.datasets.demo import _children_index
     from hierlab.datasets.places import load_places
     from hierlab.taxonomy import embed_texts
 
@@ -82,8 +83,7 @@ def minilm_geolocation(
     sim = city_vecs @ node_vecs.T  # (cities, nodes): cosine, the vectors are unit length
     # top-down: the best child at each level, conditioned on the choice above
     current = np.zeros(len(items), dtype=np.int64)
-    kids = np.argsort(tree.parent[1:], kind="stable") + 1
-    start = np.searchsorted(tree.parent[kids], np.arange(tree.n_nodes + 1))
+    kids, start, _ = _children_index(tree)
     for _ in range(4):  # levels
         best = np.empty(len(items), dtype=np.int64)
         for v in np.unique(current):  # one block per distinct parent (few), vectorised over cities

@@ -16,13 +16,7 @@ def _bands(
 ) -> Any:
     import altair as alt
 
-    x = alt.X("depth:O", title="Level", axis=alt.Axis(labelAngle=0))
-    if level_labels is not None:
-        x = alt.X(
-            "depth:O",
-            title="Level",
-            axis=alt.Axis(labelAngle=0, labelExpr=_label_expr(level_labels)),
-        )
+    x = alt.X("depth:O", title="Level", axis=_level_axis(level_labels))
     color = (
         alt.Color("model:N", title="Model") if "model" in frame.columns else alt.value("#0072B2")
     )
@@ -36,6 +30,15 @@ def _bands(
     )
     line = base.mark_line(point=True).encode(x=x, y=f"{y}:Q", color=color, tooltip=tips)
     return alt.layer(band, line, title=title).properties(width=width, height=180)
+
+
+def _level_axis(level_labels: Any) -> Any:
+    """A horizontal-label axis for depths, naming them when ``level_labels`` are given."""
+    import altair as alt
+
+    if level_labels is None:
+        return alt.Axis(labelAngle=0)
+    return alt.Axis(labelAngle=0, labelExpr=_label_expr(level_labels))
 
 
 def _label_expr(labels: Any) -> str:
@@ -151,11 +154,7 @@ def deepest_correct_cdf(
     color = (
         alt.Color("model:N", title="Model") if "model" in frame.columns else alt.value("#0072B2")
     )
-    axis = (
-        alt.Axis(labelAngle=0, labelExpr=_label_expr(level_labels))
-        if level_labels is not None
-        else alt.Axis(labelAngle=0)
-    )
+    axis = _level_axis(level_labels)
     return (
         alt.Chart(frame, title=title)
         .mark_line(interpolate="step-after", point=True)
