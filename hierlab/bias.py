@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hierlab._tables import as_polars, require_columns
 from hierlab.errors import HierlabWarning, InputShapeError, InvalidValueError, format_items
 from hierlab.stats import adjust_pvalues, wilson_interval
 from hierlab.tree import Tree
@@ -41,19 +42,14 @@ __all__ = [
 
 
 def _frame(results: Any) -> pl.DataFrame:
-    frame = results if isinstance(results, pl.DataFrame) else pl.from_pandas(results)
+    frame = as_polars(results, "The results table")
     if frame.height == 0:
         raise InputShapeError("The results table is empty.")
     return frame
 
 
-def _need(frame: pl.DataFrame, cols: list[str]) -> None:
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise InputShapeError(
-            f"The results table has no column(s) {format_items(missing)}; its columns are "
-            f"{format_items(frame.columns)}."
-        )
+def _need(frame: pl.DataFrame, cols: list[str], what: str = "The results table") -> None:
+    require_columns(frame, cols, what)
 
 
 def group_at_level(tree: Tree, nodes: Any, depth: int) -> list[str | None]:
@@ -580,8 +576,8 @@ def coverage(
     if reference is None:
         ref = counts.select(group).with_columns(pl.lit(1.0).alias(reference_value))
     else:
-        ref = reference if isinstance(reference, pl.DataFrame) else pl.from_pandas(reference)
-        _need(ref, [group, reference_value])
+        ref = as_polars(reference, "The reference table")
+        _need(ref, [group, reference_value], "The reference table")
     joined = (
         ref.select(group, pl.col(reference_value).cast(pl.Float64).alias("reference"))
         .join(counts, on=group, how="full", coalesce=True)

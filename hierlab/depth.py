@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hierlab._tables import as_polars, require_columns
 from hierlab.coherence import as_nodes
 from hierlab.errors import InputShapeError, InvalidValueError, format_items
 from hierlab.stats import wilson_interval
@@ -44,14 +45,14 @@ __all__ = [
 def _predictions(
     predictions: Any, tree: Tree, by: str | list[str] | None
 ) -> tuple[pl.DataFrame, list[str]]:
-    frame = predictions if isinstance(predictions, pl.DataFrame) else pl.from_pandas(predictions)
+    frame = as_polars(predictions, "The predictions table")
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    missing = [c for c in ["true", "pred", *keys] if c not in frame.columns]
-    if missing:
-        raise InputShapeError(
-            f"The predictions table has no column(s) {format_items(missing)}; it needs 'true' and "
-            f"'pred' (node ids or paths) and the grouping columns. Its columns: {format_items(frame.columns)}."
-        )
+    require_columns(
+        frame,
+        ["true", "pred", *keys],
+        "The predictions table",
+        "It needs 'true' and 'pred' (node ids or paths) and the grouping columns.",
+    )
     if frame.height == 0:
         raise InputShapeError("The predictions table is empty.")
     t = as_nodes(tree, frame["true"])
@@ -301,11 +302,8 @@ def depth_regression(
     import statsmodels.formula.api as smf
     from scipy.stats import chi2
 
-    frame = table if isinstance(table, pl.DataFrame) else pl.from_pandas(table)
-    needed = [model, depth, correct] + ([cluster] if cluster else [])
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise InputShapeError(f"The table has no column(s) {format_items(missing)}.")
+    frame = as_polars(table)
+    require_columns(frame, [model, depth, correct] + ([cluster] if cluster else []), "The table")
     models = sorted(frame[model].cast(pl.String).unique().to_list())
     if len(models) < 1:
         raise InvalidValueError("No models to fit.")

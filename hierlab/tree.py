@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
+from hierlab._tables import as_polars, require_columns
 from hierlab.errors import (
     AmbiguousLabelError,
     CycleError,
@@ -61,22 +62,6 @@ NodeIds = int | Sequence[int] | np.ndarray
 
 
 # =========================================================================== helpers
-
-
-def _as_polars(table: Any, what: str) -> pl.DataFrame:
-    """Convert a polars/pandas DataFrame or a mapping of columns to polars."""
-    if isinstance(table, pl.DataFrame):
-        return table
-    if isinstance(table, pl.LazyFrame):
-        return table.collect()
-    if isinstance(table, Mapping):
-        return pl.DataFrame(dict(table))
-    if type(table).__module__.split(".")[0] == "pandas":
-        return pl.from_pandas(table)
-    raise TypeError(
-        f"{what} must be a polars or pandas DataFrame (or a dict of columns), "
-        f"got {type(table).__name__}."
-    )
 
 
 def _exclusive_group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -432,14 +417,9 @@ class Tree:
         >>> Tree.from_levels(df, root="World").paths()[1:3]
         [('World', 'Europe'), ('World', 'Europe', 'France')]
         """
-        frame = _as_polars(table, "table")
+        frame = as_polars(table, "The level table")
         levels = list(frame.columns if levels is None else levels)
-        missing = [c for c in levels if c not in frame.columns]
-        if missing:
-            raise InputShapeError(
-                f"Level column(s) {format_items(missing)} not in the table; "
-                f"its columns are {format_items(frame.columns)}."
-            )
+        require_columns(frame, levels, "The level table")
         if not levels or frame.height == 0:
             raise EmptyInputError("The level table has no rows or no level columns.")
         if on_null not in ("end", "skip"):
@@ -1320,14 +1300,13 @@ def _edges_frame(edges: Any, child: str, parent: str, label: str | None) -> pl.D
     if isinstance(edges, pl.DataFrame | pl.LazyFrame | Mapping) or (
         type(edges).__module__.split(".")[0] == "pandas"
     ):
-        frame = _as_polars(edges, "edges")
-        wanted = [child, parent] + ([label] if label else [])
-        missing = [c for c in wanted if c not in frame.columns]
-        if missing:
-            raise InputShapeError(
-                f"Edge table has no column(s) {format_items(missing)}; its columns are "
-                f"{format_items(frame.columns)}. Name them with child=, parent= (and label=)."
-            )
+        frame = as_polars(edges, "The edge table")
+        require_columns(
+            frame,
+            [child, parent] + ([label] if label else []),
+            "The edge table",
+            "Name them with child=, parent= (and label=).",
+        )
         cols = [pl.col(child).alias("child"), pl.col(parent).alias("parent")]
         if label:
             cols.append(pl.col(label).alias("label"))

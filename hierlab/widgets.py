@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from hierlab._tables import as_polars, require_columns
 from hierlab.tree import Tree
 
 __all__ = ["Explorer", "explore_bias", "explore_depth", "explore_irt", "explore_tree"]
@@ -160,7 +161,8 @@ def explore_bias(
     from hierlab.bias import disaggregate
     from hierlab.plot import forest_plot, group_heatmap
 
-    frame = results if isinstance(results, pl.DataFrame) else pl.from_pandas(results)
+    frame = as_polars(results, "The results table")
+    require_columns(frame, [model, *groups], "The results table")
     models = sorted(frame[model].cast(pl.String).unique().to_list())
     controls = {
         "group": w.Dropdown(options=groups, value=groups[0], description="Level"),
@@ -226,7 +228,8 @@ def explore_depth(
     from hierlab.depth import accuracy_by_depth, survival
     from hierlab.plot import depth_curves, survival_plot
 
-    frame = predictions if isinstance(predictions, pl.DataFrame) else pl.from_pandas(predictions)
+    frame = as_polars(predictions, "The predictions table")
+    require_columns(frame, ["model"], "The predictions table")
     models = sorted(frame["model"].cast(pl.String).unique().to_list())
     acc = accuracy_by_depth(frame, tree)
     surv = survival(frame, tree)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hierlab._tables import as_polars, require_columns
 from hierlab.errors import (
     EmptyInputError,
     HierlabWarning,
@@ -92,18 +93,13 @@ def responses_from_long(
     >>> m.values.tolist()
     [[1.0, 0.0], [0.0, nan], [nan, 1.0]]
     """
-    if not isinstance(table, pl.DataFrame):
-        table = (
-            pl.from_pandas(table)
-            if hasattr(table, "to_numpy") and hasattr(table, "columns")
-            else pl.DataFrame(table)
-        )
-    missing = [c for c in (respondent, item, score) if c not in table.columns]
-    if missing:
-        raise InputShapeError(
-            f"The long table has no column(s) {format_items(missing)}; its columns are "
-            f"{format_items(table.columns)}. Name them with respondent=, item=, score=."
-        )
+    table = as_polars(table, "The long table")
+    require_columns(
+        table,
+        [respondent, item, score],
+        "The long table",
+        "Name them with respondent=, item=, score=.",
+    )
     frame = table.select(
         pl.col(respondent).cast(pl.String).alias("r"),
         pl.col(item).cast(pl.String).alias("i"),

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hierlab.errors import InputShapeError, format_items
+from hierlab._tables import as_polars, require_columns
 
 __all__ = ["ExplanatoryFit", "explain_difficulty"]
 
@@ -89,15 +89,10 @@ def explain_difficulty(
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    frame = results if isinstance(results, pl.DataFrame) else pl.from_pandas(results)
+    frame = as_polars(results, "The results table")
     terms = [covariates] if isinstance(covariates, str) else list(covariates)
     needed = [respondent, item, correct] + ([] if isinstance(covariates, str) else terms)
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise InputShapeError(
-            f"The results table has no column(s) {format_items(missing)}; its columns are "
-            f"{format_items(frame.columns)}."
-        )
+    require_columns(frame, needed, "The results table")
     frame = frame.drop_nulls([respondent, item, correct])
     data = frame.to_pandas()
     data["_resp"] = data[respondent].astype(str)

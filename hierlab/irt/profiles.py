@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hierlab._tables import as_polars, require_columns
 from hierlab.errors import HierlabWarning, InputShapeError, format_items
 from hierlab.irt.data import ResponseMatrix, as_response_matrix
 from hierlab.irt.fit import IRTFit, fit_irt
@@ -82,12 +83,8 @@ def _topic_table(item_topics: Any, topic_column: str) -> pl.DataFrame:
         return pl.DataFrame(
             {"item": list(item_topics), "topic": [str(v) for v in item_topics.values()]}
         )
-    frame = item_topics if isinstance(item_topics, pl.DataFrame) else pl.from_pandas(item_topics)
-    missing = [c for c in ("item", topic_column) if c not in frame.columns]
-    if missing:
-        raise InputShapeError(
-            f"item_topics needs columns 'item' and {topic_column!r}; missing {format_items(missing)}."
-        )
+    frame = as_polars(item_topics, "item_topics")
+    require_columns(frame, ["item", topic_column], "item_topics")
     return frame.select(
         pl.col("item").cast(pl.String), pl.col(topic_column).cast(pl.String).alias("topic")
     )

@@ -6,7 +6,8 @@ from typing import Any
 
 import polars as pl
 
-from hierlab.errors import InputShapeError, format_items
+from hierlab._tables import as_polars, require_columns
+from hierlab.errors import InputShapeError
 
 MAX_ROWS = 5000  # Altair's default row limit
 
@@ -15,19 +16,12 @@ def table(obj: Any, attribute: str | None = None) -> pl.DataFrame:
     """A polars table from a result object (its ``attribute``), polars or pandas."""
     if attribute and hasattr(obj, attribute):
         obj = getattr(obj, attribute)
-    if isinstance(obj, pl.DataFrame):
-        return obj
-    if hasattr(obj, "to_pandas") or type(obj).__module__.split(".")[0] == "pandas":
-        return pl.from_pandas(obj)
-    raise TypeError(f"Expected a table or a hierlab result, got {type(obj).__name__}.")
+    return as_polars(obj, "A chart's input (a table or a hierlab result)")
 
 
 def need(frame: pl.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputShapeError(
-            f"{what} needs column(s) {format_items(missing)}; the table has {format_items(frame.columns)}."
-        )
+    """Raise naming the columns that ``what`` (a chart function) needs and the table lacks."""
+    require_columns(frame, columns, f"The table given to {what}")
 
 
 def limit(frame: pl.DataFrame, what: str) -> pl.DataFrame:
