@@ -25,7 +25,13 @@ import polars as pl
 
 from hierlab._tables import as_polars, require_columns
 from hierlab.errors import HierlabWarning, InputShapeError, InvalidValueError, format_items
-from hierlab.stats import adjust_pvalues, wilson_interval
+from hierlab.stats import (
+    adjust_pvalues,
+    coefficient_table,
+    fit_logit,
+    wald_test,
+    wilson_interval,
+)
 from hierlab.tree import Tree
 
 __all__ = [
@@ -293,14 +299,6 @@ def _disparity_stats(values: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
-def _logit(formula: str, data: Any, cluster: Any):
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-
-    glm = smf.glm(formula, data=data, family=sm.families.Binomial())
-    return glm.fit(cov_type="cluster", cov_kwds={"groups": cluster})
-
-
 def _design(frame: pl.DataFrame, metric: str, group: str, model: str | None, item: str):
     cols = [
         pl.col(metric).cast(pl.Float64).alias("y"),
@@ -309,18 +307,7 @@ def _design(frame: pl.DataFrame, metric: str, group: str, model: str | None, ite
     ]
     if model:
         cols.append(pl.col(model).cast(pl.String).alias("m"))
-    data = frame.select(cols).drop_nulls().to_pandas()
-    codes = data["i"].astype("category").cat.codes.to_numpy()
-    return data, codes
-
-
-def _wald_all_zero(result: Any, names: list[str]) -> float:
-    """Wald chi-square (with the fit's covariance) that all the named coefficients are 0."""
-    index = list(result.params.index)
-    contrast = np.zeros((len(names), len(index)))
-    for row, name in enumerate(names):
-        contrast[row, index.index(name)] = 1.0
-    return float(np.squeeze(result.wald_test(contrast, scalar=True).statistic))
+    return frame.select(cols).drop_nulls().to_pandas()
 
 
 def heterogeneity_test(
@@ -347,11 +334,9 @@ def heterogeneity_test(
     >>> heterogeneity_test(demo.results, "region")["p"] < 0.05
     True
     """
-    from scipy.stats import chi2
-
     frame = _frame(results)
     _need(frame, [metric, group, item] + ([model] if model else []))
-    data, codes = _design(frame, metric, group, model, item)
+    data = _design(frame, metric, group, model, item)
     levels = sorted(data["g"].unique())
     if len(levels) < 2:
         raise InvalidValueError(
@@ -359,23 +344,20 @@ def heterogeneity_test(
         )
     ref = reference or levels[0]
     rhs = f"C(g, Treatment({ref!r}))" + (" + C(m)" if model else "")
-    res = _logit(f"y ~ {rhs}", data, codes)
+    res = fit_logit(f"y ~ {rhs}", data, data["i"])
     names = [n for n in res.params.index if n.startswith("C(g")]
-    stat = _wald_all_zero(res, names)
-    ci = res.conf_int()
-    effects = pl.DataFrame(
-        {
-            "group": [n.split("[T.")[1].rstrip("]") for n in names],
-            "effect": res.params[names].to_numpy(),
-            "se": res.bse[names].to_numpy(),
-            "ci_low": ci.loc[names, 0].to_numpy(),
-            "ci_high": ci.loc[names, 1].to_numpy(),
-        }
-    )
+    test = wald_test(res, [{n: 1.0} for n in names])
+    effects = coefficient_table(
+        res,
+        names,
+        labels=[n.split("[T.")[1].rstrip("]") for n in names],
+        term="group",
+        estimate="effect",
+    ).select("group", "effect", "se", "ci_low", "ci_high")
     return {
-        "wald_chi2": stat,
+        "wald_chi2": test["chi2"],
         "df": len(names),
-        "p": float(chi2.sf(stat, len(names))),
+        "p": test["p"],
         "reference": ref,
         "effects": effects,
         "result": res,
@@ -402,11 +384,11 @@ def group_vs_rest(
 
     frame = _frame(results)
     _need(frame, [metric, group, item] + ([model] if model else []))
-    data, codes = _design(frame, metric, group, model, item)
+    data = _design(frame, metric, group, model, item)
     rows = []
     for g in sorted(data["g"].unique()):  # one regression per group (few groups)
         data["is_g"] = (data["g"] == g).astype(float)
-        res = _logit("y ~ is_g" + (" + C(m)" if model else ""), data, codes)
+        res = fit_logit("y ~ is_g" + (" + C(m)" if model else ""), data, data["i"])
         b, se = float(res.params["is_g"]), float(res.bse["is_g"])
         rows.append((g, b, se, float(np.exp(b)), float(2 * norm.sf(abs(b / se)))))
     out = pl.DataFrame(rows, schema=["group", "effect", "se", "odds_ratio", "p"], orient="row")
@@ -430,8 +412,6 @@ def model_group_interaction(
     Returns ``wald_chi2, df, p`` and the interaction ``effects`` (how much more model b's
     log-odds change between the reference group and each other group than model a's).
     """
-    from scipy.stats import chi2
-
     frame = _frame(results)
     _need(frame, [metric, group, item, model])
     pair = frame.filter(pl.col(model).cast(pl.String).is_in([model_a, model_b]))
@@ -440,18 +420,16 @@ def model_group_interaction(
         raise InvalidValueError(
             f"Models {format_items(sorted({model_a, model_b} - found))} have no results."
         )
-    data, codes = _design(pair, metric, group, model, item)
+    data = _design(pair, metric, group, model, item)
     data["is_b"] = (data["m"] == model_b).astype(float)
-    res = _logit("y ~ C(g) * is_b", data, codes)
+    res = fit_logit("y ~ C(g) * is_b", data, data["i"])
     names = [n for n in res.params.index if ":is_b" in n]
-    stat = _wald_all_zero(res, names)
-    effects = pl.DataFrame(
-        {"term": names, "effect": res.params[names].to_numpy(), "se": res.bse[names].to_numpy()}
-    )
+    test = wald_test(res, [{n: 1.0} for n in names])
+    effects = coefficient_table(res, names, estimate="effect").select("term", "effect", "se")
     return {
-        "wald_chi2": stat,
+        "wald_chi2": test["chi2"],
         "df": len(names),
-        "p": float(chi2.sf(stat, len(names))),
+        "p": test["p"],
         "effects": effects,
     }
 

@@ -27,7 +27,7 @@ import polars as pl
 from hierlab._tables import as_polars, require_columns
 from hierlab.coherence import as_nodes
 from hierlab.errors import InputShapeError, InvalidValueError, format_items
-from hierlab.stats import wilson_interval
+from hierlab.stats import coefficient_table, fit_logit, wald_test, wilson_interval
 from hierlab.tree import Tree
 
 __all__ = [
@@ -298,10 +298,6 @@ def depth_regression(
     >>> bool((reg.slopes["slope"] < 0).all())
     True
     """
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-    from scipy.stats import chi2
-
     frame = as_polars(table)
     require_columns(frame, [model, depth, correct] + ([cluster] if cluster else []), "The table")
     models = sorted(frame[model].cast(pl.String).unique().to_list())
@@ -318,39 +314,13 @@ def depth_regression(
         .to_pandas()
     )
     formula = "y ~ 0 + C(m) + C(m):d" if len(models) > 1 else "y ~ d"
-    glm = smf.glm(formula, data=data, family=sm.families.Binomial())
-    if cluster:
-        result = glm.fit(
-            cov_type="cluster", cov_kwds={"groups": data["g"].astype("category").cat.codes}
-        )
-    else:
-        result = glm.fit()
+    result = fit_logit(formula, data, data["g"] if cluster else None)
     names = [f"C(m)[{m}]:d" for m in models] if len(models) > 1 else ["d"]
-    ci = result.conf_int(alpha=1 - level)
-    slopes = pl.DataFrame(
-        {
-            "model": models,
-            "slope": result.params[names].to_numpy(),
-            "se": result.bse[names].to_numpy(),
-            "z": result.tvalues[names].to_numpy(),
-            "p": result.pvalues[names].to_numpy(),
-            "ci_low": ci.loc[names, 0].to_numpy(),
-            "ci_high": ci.loc[names, 1].to_numpy(),
-        }
+    slopes = coefficient_table(
+        result, names, level, labels=models, term="model", estimate="slope"
     ).with_columns(odds_ratio=pl.col("slope").exp())
     if len(models) > 1:
-        k = len(models)
-        contrast = np.zeros((k - 1, len(result.params)))
-        index = list(result.params.index)
-        for i in range(1, k):
-            contrast[i - 1, index.index(names[i])] = 1.0
-            contrast[i - 1, index.index(names[0])] = -1.0
-        wald = result.wald_test(contrast, scalar=True)
-        test = {
-            "chi2": float(wald.statistic),
-            "df": float(k - 1),
-            "p": float(chi2.sf(float(wald.statistic), k - 1)),
-        }
+        test = wald_test(result, [{name: 1.0, names[0]: -1.0} for name in names[1:]])
     else:
         test = {"chi2": float("nan"), "df": 0.0, "p": float("nan")}
     return DepthRegression(slopes=slopes, interaction_test=test, result=result)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
+import polars as pl
 
 from hierlab.errors import InvalidValueError
 
-__all__ = ["adjust_pvalues", "wilson_interval"]
+__all__ = ["adjust_pvalues", "coefficient_table", "fit_logit", "wald_test", "wilson_interval"]
 
 
 def adjust_pvalues(pvalues: np.ndarray, method: str = "holm") -> np.ndarray:
@@ -71,3 +75,99 @@ def wilson_interval(
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
     return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
+
+
+def fit_logit(formula: str, data: Any, cluster: Any = None) -> Any:
+    """Logistic regression (binomial GLM) from a formula, SEs clustered by ``cluster``.
+
+    Parameters
+    ----------
+    formula : patsy formula, e.g. ``"y ~ C(group) + C(model)"``
+    data : pandas DataFrame with the formula's columns
+    cluster : one cluster label per row (e.g. the item), or None for model-based SEs
+
+    Returns
+    -------
+    statsmodels ``GLMResults``
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"y": [0, 1, 0, 1, 1, 0, 1, 1], "x": [0, 0, 1, 1, 2, 2, 3, 3],
+    ...                      "item": list("aabbccdd")})
+    >>> fit_logit("y ~ x", data, cluster=data["item"]).cov_type
+    'cluster'
+    """
+    import pandas as pd
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    glm = smf.glm(formula, data=data, family=sm.families.Binomial())
+    if cluster is None:
+        return glm.fit()
+    groups = pd.Series(np.asarray(cluster)).astype("category").cat.codes.to_numpy()
+    return glm.fit(cov_type="cluster", cov_kwds={"groups": groups})
+
+
+def coefficient_table(
+    result: Any,
+    names: Sequence[str],
+    level: float = 0.95,
+    labels: Sequence[str] | None = None,
+    term: str = "term",
+    estimate: str = "estimate",
+) -> pl.DataFrame:
+    """The named coefficients of a statsmodels fit: ``term, estimate, se, z, p, ci_low, ci_high``.
+
+    ``labels`` replaces the coefficient names in the ``term`` column; ``term`` and
+    ``estimate`` rename those two columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"y": [0, 1, 0, 1, 1, 0, 1, 1], "x": [0, 0, 1, 1, 2, 2, 3, 3]})
+    >>> coefficient_table(fit_logit("y ~ x", data), ["x"]).columns
+    ['term', 'estimate', 'se', 'z', 'p', 'ci_low', 'ci_high']
+    """
+    names = list(names)
+    ci = result.conf_int(alpha=1 - level)
+    return pl.DataFrame(
+        {
+            term: list(names if labels is None else labels),
+            estimate: result.params[names].to_numpy(),
+            "se": result.bse[names].to_numpy(),
+            "z": result.tvalues[names].to_numpy(),
+            "p": result.pvalues[names].to_numpy(),
+            "ci_low": ci.loc[names, 0].to_numpy(),
+            "ci_high": ci.loc[names, 1].to_numpy(),
+        }
+    )
+
+
+def wald_test(result: Any, contrasts: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Joint Wald chi-square test (with the fit's covariance) that every contrast is 0.
+
+    Each contrast maps coefficient names to weights: ``{"b": 1.0}`` tests b = 0 and
+    ``{"b": 1.0, "a": -1.0}`` tests b = a.
+
+    Returns
+    -------
+    dict
+        ``chi2, df, p``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"y": [0, 1, 0, 1, 1, 0, 1, 1], "x": [0, 0, 1, 1, 2, 2, 3, 3]})
+    >>> wald_test(fit_logit("y ~ x", data), [{"x": 1.0}])["df"]
+    1.0
+    """
+    from scipy.stats import chi2
+
+    index = list(result.params.index)
+    matrix = np.zeros((len(contrasts), len(index)))
+    for row, weights in enumerate(contrasts):
+        for name, weight in weights.items():
+            matrix[row, index.index(name)] = weight
+    stat = float(np.squeeze(result.wald_test(matrix, scalar=True).statistic))
+    return {"chi2": stat, "df": float(len(contrasts)), "p": float(chi2.sf(stat, len(contrasts)))}

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_polars, require_columns
+from hierlab.stats import coefficient_table, fit_logit
 
 __all__ = ["ExplanatoryFit", "explain_difficulty"]
 
@@ -86,9 +87,6 @@ def explain_difficulty(
     >>> float(fit.coefficients.filter(pl.col("term") == "target_depth")["estimate"][0]) < 0
     True
     """
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-
     frame = as_polars(results, "The results table")
     terms = [covariates] if isinstance(covariates, str) else list(covariates)
     needed = [respondent, item, correct] + ([] if isinstance(covariates, str) else terms)
@@ -107,23 +105,12 @@ def explain_difficulty(
         )
     )
     formula = f"{correct} ~ C(_resp) + {rhs}"
-    groups = data[item].astype("category").cat.codes.to_numpy()
-    model = smf.glm(formula, data=data, family=sm.families.Binomial())
-    result = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
-    params, bse = result.params, result.bse
-    ci = result.conf_int(alpha=1 - level)
+    result = fit_logit(formula, data, data[item])
+    params = result.params
     names = [n for n in params.index if not n.startswith("C(_resp)") and n != "Intercept"]
-    coefficients = pl.DataFrame(
-        {
-            "term": names,
-            "estimate": params[names].to_numpy(),
-            "se": bse[names].to_numpy(),
-            "z": result.tvalues[names].to_numpy(),
-            "p": result.pvalues[names].to_numpy(),
-            "ci_low": ci.loc[names, 0].to_numpy(),
-            "ci_high": ci.loc[names, 1].to_numpy(),
-        }
-    ).with_columns(odds_ratio=pl.col("estimate").exp(), difficulty_effect=-pl.col("estimate"))
+    coefficients = coefficient_table(result, names, level).with_columns(
+        odds_ratio=pl.col("estimate").exp(), difficulty_effect=-pl.col("estimate")
+    )
     resp_names = sorted(data["_resp"].unique())
     theta = [0.0] + [float(params.get(f"C(_resp)[T.{r}]", np.nan)) for r in resp_names[1:]]
     abilities = pl.DataFrame(
