@@ -58,6 +58,18 @@ class Prior:
     guess_beta: float = 17.0
 
 
+def _log_a_prior(
+    prior: Prior, log_a: np.ndarray, share: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Value, gradient and curvature of the normal prior on ``log a``, times ``share``."""
+    centred = log_a - prior.log_a_mean
+    return (
+        -0.5 * share * (centred / prior.log_a_sd) ** 2,
+        -share * centred / prior.log_a_sd**2,
+        -share / prior.log_a_sd**2,
+    )
+
+
 class BinaryKernel:
     """Rasch, 1PL, 2PL and 3PL: ``P = c + (1 - c) sigmoid(a z + d)``."""
 
@@ -150,10 +162,8 @@ class BinaryKernel:
             # the 1PL's discrimination is one parameter stored in every item's row: spread its
             # prior over the rows so that sums over items count it once
             share = 1.0 / len(params) if self.model == "1pl" else 1.0
-            al = params[:, 0]
-            val += -0.5 * share * ((al - pr.log_a_mean) / pr.log_a_sd) ** 2
-            grad[:, 0] = -share * (al - pr.log_a_mean) / pr.log_a_sd**2
-            hess[:, 0] = -share / pr.log_a_sd**2
+            value, grad[:, 0], hess[:, 0] = _log_a_prior(pr, params[:, 0], share)
+            val += value
         if self.model == "3pl":
             c = _sigmoid(params[:, 2])
             al, be = pr.guess_alpha, pr.guess_beta
@@ -262,10 +272,7 @@ class GradedKernel:
         pr = self.prior
         if pr is None:
             return val, grad, hess
-        al = params[:, 0]
-        val += -0.5 * ((al - pr.log_a_mean) / pr.log_a_sd) ** 2
-        grad[:, 0] = -(al - pr.log_a_mean) / pr.log_a_sd**2
-        hess[:, 0] = -1 / pr.log_a_sd**2
+        val, grad[:, 0], hess[:, 0] = _log_a_prior(pr, params[:, 0])
         # normal prior on every intercept d_m, pulled back to (delta, e_i)
         d = self._intercepts(params)
         val += -0.5 * ((d / pr.intercept_sd) ** 2).sum(axis=1)
