@@ -237,3 +237,12 @@ def test_widgets_update_when_controls_change(demo, fit) -> None:
     }
     assert bias_ex.picked["group"] == "Asia"
     assert "Asia" in json.dumps(bias_ex.charts[1].chart.to_dict()["transform"])
+
+
+def test_edge_comparison_bars_come_in_a_fixed_order() -> None:
+    # the chart's rows decide the order of the exported marks, so a re-export is byte-stable
+    rng = np.random.default_rng(0)
+    status = np.array(["shared", "missing", "extra", "moved"])
+    edges = pl.DataFrame({"depth": rng.integers(1, 6, 2000), "status": rng.choice(status, 2000)})
+    keys = plot.edge_comparison_plot(edges).data.select("depth", "status").rows()
+    assert keys == sorted(keys) and len(keys) == 20

@@ -35,7 +35,8 @@ def edge_comparison_plot(
     frame = table(edges)
     need(frame, ["status", by], "edge_comparison_plot")
     counts = limit(
-        frame.group_by(by, "status").len().rename({"len": "edges"}), "edge_comparison_plot"
+        frame.group_by(by, "status").len().rename({"len": "edges"}).sort(by, "status"),
+        "edge_comparison_plot",
     )
     return (
         alt.Chart(counts, title=title)
