@@ -70,7 +70,7 @@ def minilm_geolocation(
 
     table = load_places().table.drop_nulls("admin1")
     levels = ["region", "sub_region", "country", "admin1"]
-    tree = Tree.from_levels(table.select(levels).unique(), levels, root="World")
+    tree = Tree.from_levels(table.select(levels).unique(maintain_order=True), levels, root="World")
     pool = table.filter(pl.col("population") >= min_population).sort("geonameid")
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(pool.height, size=min(n_cities, pool.height), replace=False))
