@@ -271,9 +271,9 @@ def load_demo(
     lat_of, lon_of = np.full(tree.n_nodes, np.nan), np.full(tree.n_nodes, np.nan)
     for depth in range(6):
         largest = (
-            places.select("population", "lat", "lon")
+            places.select("geonameid", "population", "lat", "lon")
             .with_columns(node=pl.Series(tree.ancestor_at(place_node, depth)))
-            .sort("population", descending=True)
+            .sort(["population", "geonameid"], descending=[True, False])
             .unique("node", keep="first")
         )
         lat_of[largest["node"].to_numpy()] = largest["lat"].to_numpy()
