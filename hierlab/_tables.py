@@ -1,17 +1,22 @@
-"""Table input shared by the public entry points: one conversion, one column check."""
+"""Input shared by the public entry points.
+
+One table conversion, one column check and one numeric-array conversion, each raising
+hierlab's own errors with the argument named.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from hierlab.errors import InputShapeError, format_items
+from hierlab.errors import InputShapeError, InputTypeError, format_items
 
 
 def as_polars(table: Any, what: str = "The table") -> pl.DataFrame:
-    """A polars DataFrame from polars (eager or lazy), pandas, a dict of columns or a list of row dicts.
+    """Convert polars (eager or lazy), pandas, a dict of columns or a list of row dicts to polars.
 
     Examples
     --------
@@ -28,7 +33,7 @@ def as_polars(table: Any, what: str = "The table") -> pl.DataFrame:
         return pl.from_pandas(table)
     if isinstance(table, Sequence) and table and all(isinstance(r, Mapping) for r in table):
         return pl.DataFrame(list(table))
-    raise TypeError(
+    raise InputTypeError(
         f"{what} must be a polars or pandas DataFrame (or a dict of columns), "
         f"got {type(table).__name__}."
     )
@@ -47,3 +52,30 @@ def require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str, hint
             f"{what} has no column(s) {format_items(missing)}; its columns are "
             f"{format_items(frame.columns)}." + (f" {hint}" if hint else "")
         )
+
+
+def as_float_array(values: Any, what: str, ndim: int | None = None) -> np.ndarray:
+    """Convert numbers (lists, arrays, Series) to a float numpy array.
+
+    Anything else (text, objects) raises an InputTypeError naming ``what``; the wrong
+    ``ndim`` raises an InputShapeError.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2], "distances").dtype
+    dtype('float64')
+    """
+    if type(values).__module__.split(".")[0] in ("polars", "pandas") and hasattr(
+        values, "to_numpy"
+    ):
+        values = values.to_numpy()
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputTypeError(
+            f"{what} must be numbers (a list, numpy array or Series of floats), "
+            f"got {type(values).__name__}."
+        ) from None
+    if ndim is not None and array.ndim != ndim:
+        raise InputShapeError(f"{what} must be {ndim}-dimensional, got shape {array.shape}.")
+    return array

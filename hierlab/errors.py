@@ -1,9 +1,11 @@
 """Errors and warnings raised by hierlab.
 
-Every error is a subclass of :class:`ValueError` or :class:`TypeError` (so existing
-``except ValueError`` code keeps working) and of :class:`HierlabError` (so callers can
-catch everything hierlab raises in one clause). Messages name the offending nodes, rows
-or columns and say how to fix the input.
+Every exception hierlab raises on purpose is a :class:`HierlabError`, so callers can catch
+everything hierlab raises in one clause. Each is also the built-in exception that
+describes it (:class:`ValueError` for a bad value, :class:`TypeError` for a wrong type,
+:class:`OSError` for a failed download), so ``except ValueError`` code keeps working.
+Messages name the offending nodes, rows or columns and say how to fix the input. Warnings
+are :class:`HierlabWarning` subclasses, so one filter silences or escalates them all.
 
 Examples
 --------
@@ -23,26 +25,33 @@ from typing import Any
 
 __all__ = [
     "AmbiguousLabelError",
+    "ConvergenceWarning",
     "CycleError",
     "DataDownloadError",
     "DataIntegrityError",
+    "DuplicateRowsError",
     "EmptyInputError",
     "HierlabError",
     "HierlabWarning",
     "InputShapeError",
+    "InputTypeError",
     "InvalidValueError",
+    "MissingValueError",
     "MultipleParentsError",
     "MultipleRootsError",
     "NullLabelError",
+    "SeparationWarning",
+    "SmallSampleWarning",
     "TreeError",
     "UnknownNodeError",
     "UnknownParentError",
-    "format_items",
 ]
 
 
 def format_items(items: Iterable[Any], limit: int = 8) -> str:
     """Format a few items for an error message: ``'a', 'b', 'c' and 4 more``.
+
+    Internal helper shared by hierlab's modules (not part of the public API).
 
     Examples
     --------
@@ -73,6 +82,33 @@ class InvalidValueError(HierlabError, ValueError):
 
 class InputShapeError(HierlabError, ValueError):
     """Arrays or tables do not have the shapes or columns that were expected."""
+
+
+class InputTypeError(HierlabError, TypeError):
+    """An argument has the wrong type (a list where a table is needed, text where numbers are)."""
+
+
+class DuplicateRowsError(InputShapeError):
+    """A table holds the same key (for example the same ``model, item`` pair) more than once."""
+
+
+class MissingValueError(InvalidValueError):
+    """A value that must be present is null or NaN (and no ``on_missing=`` choice allows it)."""
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+class ConvergenceWarning(HierlabWarning):
+    """An iterative estimate stopped before meeting its convergence criterion."""
+
+
+class SeparationWarning(HierlabWarning):
+    """A regression has (quasi-)complete separation or empty cells; the estimate was adjusted."""
+
+
+class SmallSampleWarning(HierlabWarning):
+    """A group or cell is too small for the asymptotic approximation a method relies on."""
 
 
 # --------------------------------------------------------------------------- trees

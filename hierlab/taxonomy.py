@@ -420,7 +420,7 @@ def embed_texts(
             "embed_texts needs the 'embed' extra: pip install 'hierlab[embed]' "
             "(install torch==2.13.0 or another CPU build of torch first)."
         ) from err
-    from hierlab.datasets._download import data_home
+    from hierlab.settings import data_home
 
     folder = Path(cache_dir) if cache_dir else data_home() / "embeddings"
     folder.mkdir(parents=True, exist_ok=True)

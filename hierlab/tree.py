@@ -42,6 +42,7 @@ from hierlab.errors import (
     CycleError,
     EmptyInputError,
     InputShapeError,
+    InputTypeError,
     MultipleParentsError,
     MultipleRootsError,
     NullLabelError,
@@ -53,7 +54,7 @@ from hierlab.errors import (
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Tree"]
+__all__ = ["Tree", "as_tree"]
 
 _KEY_SEP = "\x1f"  # unit separator: joins labels into one path key for hashing/joins
 
@@ -1392,3 +1393,35 @@ def _check_sibling_labels(parent: np.ndarray, labels: np.ndarray) -> None:
             f"{first['label']!r} under {parent_label!r}. Give siblings distinct labels "
             "(a node's identity is its root-to-node path)."
         )
+
+
+def as_tree(value: Any, what: str = "tree") -> Tree:
+    """Check that ``value`` is a :class:`Tree`.
+
+    Anything else raises an :class:`~hierlab.errors.InputTypeError` naming ``what`` and the
+    constructors.
+
+    Parameters
+    ----------
+    value : Any
+        The argument a function received as its tree.
+    what : str, default "tree"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    Tree
+        ``value`` itself.
+
+    Examples
+    --------
+    >>> t = Tree.from_paths(["a/b"])
+    >>> as_tree(t) is t
+    True
+    """
+    if isinstance(value, Tree):
+        return value
+    raise InputTypeError(
+        f"`{what}` must be a hierlab Tree, got {type(value).__name__}; build one with "
+        "Tree.from_paths, Tree.from_edges, Tree.from_levels or Tree.from_nested."
+    )

@@ -6,7 +6,7 @@ or an http(s) base URL that replaces ``https://``). The demo and the world map n
 network.
 """
 
-from hierlab.datasets._download import data_home, fetch_file
+from hierlab.datasets._download import fetch_file
 from hierlab.datasets.benchmark import BenchmarkResults
 from hierlab.datasets.card import DatasetCard
 from hierlab.datasets.chembench import fetch_chembench
@@ -17,6 +17,7 @@ from hierlab.datasets.m49 import RegionsDataset, fetch_un_m49
 from hierlab.datasets.mathvista import fetch_mathvista
 from hierlab.datasets.places import Places, load_places, load_world_map
 from hierlab.datasets.taxonomies import TreeDataset, fetch_label_tree, fetch_semeval_taxonomy
+from hierlab.settings import data_home
 
 __all__ = [
     "BenchmarkResults",

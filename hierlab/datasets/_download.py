@@ -12,17 +12,14 @@ interrupted or corrupted download never leaves a file that later passes as good.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from hierlab.errors import DataDownloadError, DataIntegrityError
+from hierlab.settings import ENV_HOME, ENV_MIRROR, data_home, data_mirror
 
-__all__ = ["REGISTRY", "data_home", "fetch_file", "mirror_base"]
-
-ENV_HOME = "HIERLAB_DATA_HOME"
-ENV_MIRROR = "HIERLAB_DATA_MIRROR"
+__all__ = ["REGISTRY", "fetch_file"]
 
 _GH = "https://raw.githubusercontent.com"
 MATHVISTA = f"{_GH}/lupantech/MathVista/53d525874bdde205128e6b160b7357a88277d479"
@@ -85,30 +82,8 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def data_home() -> Path:
-    """The cache folder: ``$HIERLAB_DATA_HOME`` or the OS user cache folder for hierlab.
-
-    Examples
-    --------
-    >>> data_home().name != ""
-    True
-    """
-    configured = os.environ.get(ENV_HOME)
-    if configured:
-        return Path(configured).expanduser().resolve()
-    import pooch
-
-    return Path(pooch.os_cache("hierlab"))
-
-
-def mirror_base() -> str | None:
-    """``$HIERLAB_DATA_MIRROR`` (a folder or an http(s) base), or None when unset."""
-    value = os.environ.get(ENV_MIRROR, "").strip()
-    return value or None
-
-
 def _copy_from_folder(url: str, output_file: Any, pooch: Any) -> None:
-    """A pooch downloader that copies from a local mirror folder."""
+    """Copy a file from a local mirror folder (a pooch downloader)."""
     source = Path(url)
     if not source.is_file():
         raise FileNotFoundError(f"not in the mirror folder: {source}")
@@ -123,7 +98,7 @@ def _source(url: str) -> tuple[str, Any]:
     """Where to download ``url`` from (honouring the mirror) and with which downloader."""
     import pooch
 
-    mirror = mirror_base()
+    mirror = data_mirror()
     relative = url.removeprefix("https://")
     if mirror is None:
         return url, pooch.HTTPDownloader(progressbar=False, timeout=30)
