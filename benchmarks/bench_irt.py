@@ -30,7 +30,7 @@ SHAPES = [(100, 800, 0.0), (100, 2000, 0.0), (80, 3000, 0.3), (500, 10000, 0.0),
 def _one(library: str, n: int, j: int, missing: float) -> dict:
     from hierlab.irt import fit_irt, simulate_responses
 
-    sim = simulate_responses(n, j, "2pl", missing=missing, seed=0)
+    sim = simulate_responses(n, j, irt_model="2pl", missing=missing, seed=0)
     values = sim.responses.values
     start = time.perf_counter()
     if library == "hierlab":

@@ -14,4 +14,4 @@ from hierlab import errors
 from hierlab.tree import Tree
 
 __all__ = ["Tree", "__version__", "errors"]
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

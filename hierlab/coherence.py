@@ -1,8 +1,10 @@
 """Hierarchy-aware scoring of predictions.
 
 Every metric works on node ids of a :class:`~hierlab.tree.Tree` (paths are mapped with
-:meth:`Tree.find`), so a node's identity is its root-to-node path: two different "Paris"
-nodes never match, which label-based libraries get wrong. Conventions:
+:meth:`Tree.node_ids`), so a node's identity is its root-to-node path: two different
+"Paris" nodes never match, which label-based libraries get wrong. ``true`` and ``pred``
+are the data themselves here (arrays of node ids or paths), truth before prediction.
+Conventions:
 
 * the root is excluded from label sets (it is always right), so depth 0 is the root and a
   node at depth d has d labels on its path;
@@ -19,19 +21,21 @@ from preorder prefix sums. Everything is vectorised over predictions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
-from hierlab.errors import InputShapeError, InvalidValueError
-from hierlab.tree import Tree
+from hierlab._tables import as_float_array, as_polars, require_columns
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, format_items
+from hierlab.stats import pearson
+from hierlab.tree import Tree, as_tree
 
 __all__ = [
-    "as_nodes",
     "constrained_f1",
-    "cpcc",
+    "embedding_distance_correlation",
     "hierarchical_distance_at_k",
     "hierarchical_precision_at_k",
     "hierarchical_prf",
@@ -48,41 +52,15 @@ __all__ = [
 Average = Literal["micro", "per_sample", "per_class"]
 
 
-def as_nodes(tree: Tree, values: Any, sep: str = "/") -> np.ndarray:
-    """Node ids from ids or root-to-node paths (strings with ``sep`` or label sequences).
-
-    Examples
-    --------
-    >>> t = Tree.from_paths(["a/b", "a/c"])
-    >>> as_nodes(t, ["a/c", "a/b"]).tolist(), as_nodes(t, [2, 1]).tolist()
-    ([2, 1], [2, 1])
-    """
-    if isinstance(values, pl.Series):
-        values = (
-            values
-            if values.dtype in (pl.String,) or isinstance(values.dtype, pl.List)
-            else values.to_numpy()
-        )
-    if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.integer):
-        return tree._nodes(values, "nodes").astype(np.int64)
-    if (
-        isinstance(values, list | tuple)
-        and values
-        and all(isinstance(v, int | np.integer) for v in values)
-    ):
-        return tree._nodes(np.asarray(values), "nodes").astype(np.int64)
-    found = tree.find(values if not isinstance(values, tuple) else list(values), sep=sep)
-    return np.atleast_1d(np.asarray(found, dtype=np.int64))
-
-
 def _pair(tree: Tree, true: Any, pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    t, p = as_nodes(tree, true), as_nodes(tree, pred)
+    t = tree.node_ids(true, what="true")
+    p = tree.node_ids(pred, what="pred")
     if t.shape != p.shape:
         raise InputShapeError(
-            f"true has {len(t)} predictions but pred has {len(p)}; give one each."
+            f"`true` has {len(t)} predictions but `pred` has {len(p)}; give one each."
         )
     if len(t) == 0:
-        raise InputShapeError("No predictions to score.")
+        raise InputShapeError("No predictions to score: `true` and `pred` are empty.")
     return t, p
 
 
@@ -116,21 +94,36 @@ def _subtree_counts(tree: Tree, nodes: np.ndarray) -> np.ndarray:
     return cum[ids + tree.size] - cum[ids]
 
 
+def _check_average(average: Any, allowed: tuple[str, ...]) -> str:
+    if average not in allowed:
+        raise InvalidValueError(f"`average` must be {format_items(allowed)}, got {average!r}.")
+    return average
+
+
 def hierarchical_prf(
-    tree: Tree, true: Any, pred: Any, average: Average = "micro"
+    tree: Tree, true: Any, pred: Any, *, average: Average = "micro"
 ) -> dict[str, float]:
-    """Set-based hierarchical precision, recall and F1 (Kiritchenko et al.).
+    """Compute set-based hierarchical precision, recall and F1 (Kiritchenko et al.).
 
     Parameters
     ----------
     tree : Tree
-    true, pred : node ids or paths (single-label), or sequences of node ids/paths per
-        sample (multi-label: each sample's set of most specific labels)
-    average : {"micro", "per_sample", "per_class"}
+        The hierarchy.
+    true : array-like
+        True node ids or paths (single-label), or a sequence of sets of node ids/paths
+        per sample (multi-label: each sample's most specific labels).
+    pred : array-like
+        Predicted nodes, in the same form as ``true``.
+    average : {"micro", "per_sample", "per_class"}, default "micro"
         ``micro`` sums intersections and set sizes over samples; ``per_sample`` averages
         each sample's scores (HiClass calls this "macro"); ``per_class`` computes
         precision and recall of every class (node) and averages them (the class-level
         macro average HiClass lacks); its F1 is the mean of per-class F1.
+
+    Returns
+    -------
+    dict
+        ``precision, recall, f1``.
 
     Examples
     --------
@@ -138,22 +131,19 @@ def hierarchical_prf(
     >>> hierarchical_prf(t, ["A/B/D"], ["A/C/D"])["f1"]  # only A is shared: 1/3
     0.3333333333333333
     """
-    multi = _is_multi(true) or _is_multi(pred)
-    if multi:
+    tree = as_tree(tree)
+    _check_average(average, ("micro", "per_sample", "per_class"))
+    if _is_multi(true) or _is_multi(pred):
         return _multi_prf(tree, true, pred, average)
     t, p = _pair(tree, true, pred)
-    lca_depth = tree.depth[tree.lca(t, p)]
+    lca = tree.lca(t, p)
     if average == "per_class":
         n_true = _subtree_counts(tree, t)[1:]
         n_pred = _subtree_counts(tree, p)[1:]
-        inter = _subtree_counts(tree, tree.lca(t, p))[1:]
+        inter = _subtree_counts(tree, lca)[1:]
         used = (n_true + n_pred) > 0
         return _per_class(inter[used], n_pred[used], n_true[used])
-    if average not in ("micro", "per_sample"):
-        raise InvalidValueError(
-            f"average must be 'micro', 'per_sample' or 'per_class', got {average!r}."
-        )
-    return _prf(lca_depth, tree.depth[p], tree.depth[t], average)
+    return _prf(tree.depth[lca], tree.depth[p], tree.depth[t], average)
 
 
 def _per_class(inter: np.ndarray, n_pred: np.ndarray, n_true: np.ndarray) -> dict[str, float]:
@@ -184,12 +174,33 @@ def _is_multi(values: Any) -> bool:
     return False
 
 
-def _explode_sets(tree: Tree, sets: Any) -> pl.DataFrame:
+def _sets(values: Any, what: str) -> list[list[Any]]:
+    """Each sample's labels as a list; anything that is not a sequence of collections fails."""
+    if isinstance(values, str | Mapping) or not isinstance(values, Iterable):
+        raise InputTypeError(
+            f"`{what}` must be a sequence with one collection of node ids or paths per "
+            f"sample, got {type(values).__name__}."
+        )
+    groups = list(values)
+    bad = [
+        i
+        for i, g in enumerate(groups)
+        if isinstance(g, str | Mapping) or not isinstance(g, Iterable)
+    ]
+    if bad:
+        raise InputTypeError(
+            f"`{what}` must hold one collection (set or list) of labels per sample; "
+            f"sample(s) {format_items(bad)} are not collections."
+        )
+    return [list(g) for g in groups]
+
+
+def _explode_sets(tree: Tree, sets: Any, what: str) -> pl.DataFrame:
     """(sample, node) rows of the labels exactly as given."""
-    groups = [list(g) for g in sets]
+    groups = _sets(sets, what)
     sample = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     flat = list(chain.from_iterable(groups))
-    node = as_nodes(tree, flat) if flat else np.empty(0, dtype=np.int64)
+    node = tree.node_ids(flat, what=what) if flat else np.empty(0, dtype=np.int64)
     return pl.DataFrame({"sample": sample.astype(np.int64), "node": node}).unique()
 
 
@@ -204,11 +215,6 @@ def _with_ancestors(tree: Tree, frame: pl.DataFrame) -> pl.DataFrame:
         {"sample": np.repeat(frame["sample"].to_numpy(), width), "node": anc.ravel()}
     )
     return out.filter(pl.col("node") > 0).unique()
-
-
-def _label_sets(tree: Tree, sets: Any) -> pl.DataFrame:
-    """(sample, node) rows for each sample's labels and all their ancestors below the root."""
-    return _with_ancestors(tree, _explode_sets(tree, sets))
 
 
 def _all_ancestors_in(tree: Tree, rows: pl.DataFrame, have: pl.DataFrame) -> pl.DataFrame:
@@ -234,13 +240,14 @@ def _all_ancestors_in(tree: Tree, rows: pl.DataFrame, have: pl.DataFrame) -> pl.
 
 
 def _multi_prf(tree: Tree, true: Any, pred: Any, average: str) -> dict[str, float]:
-    true_sets, pred_sets = list(true), list(pred)
-    if len(true_sets) != len(pred_sets):
-        raise InputShapeError(f"true has {len(true_sets)} samples but pred has {len(pred_sets)}.")
-    t = _label_sets(tree, true_sets)
-    p = _label_sets(tree, pred_sets)
+    t = _with_ancestors(tree, _explode_sets(tree, true, "true"))
+    p = _with_ancestors(tree, _explode_sets(tree, pred, "pred"))
+    n_true_samples, n_pred_samples = len(_sets(true, "true")), len(_sets(pred, "pred"))
+    if n_true_samples != n_pred_samples:
+        raise InputShapeError(
+            f"`true` has {n_true_samples} samples but `pred` has {n_pred_samples}; give one each."
+        )
     both = t.join(p, on=["sample", "node"], how="inner")
-    n = len(true_sets)
     if average == "per_class":
         nt = t.group_by("node").len().rename({"len": "t"})
         np_ = p.group_by("node").len().rename({"len": "p"})
@@ -251,6 +258,7 @@ def _multi_prf(tree: Tree, true: Any, pred: Any, average: str) -> dict[str, floa
             .fill_null(0)
         )
         return _per_class(counts["b"].to_numpy(), counts["p"].to_numpy(), counts["t"].to_numpy())
+    n = n_true_samples
     n_true = np.bincount(t["sample"].to_numpy(), minlength=n)
     n_pred = np.bincount(p["sample"].to_numpy(), minlength=n)
     inter = np.bincount(both["sample"].to_numpy(), minlength=n)
@@ -258,15 +266,32 @@ def _multi_prf(tree: Tree, true: Any, pred: Any, average: str) -> dict[str, floa
 
 
 def lca_prf(
-    tree: Tree, true: Any, pred: Any, average: Literal["micro", "per_sample"] = "micro"
+    tree: Tree, true: Any, pred: Any, *, average: Literal["micro", "per_sample"] = "micro"
 ) -> dict[str, float]:
-    """LCA-based hierarchical precision, recall and F1 (Kosmopoulos et al. 2015), single-label.
+    """Compute LCA-based hierarchical precision, recall and F1 (Kosmopoulos et al. 2015).
 
-    Both label sets are augmented only with the ancestors up to their lowest common
-    ancestor (LCA), not up to the root, so a mistake deep in the tree is not rewarded for
-    all the shared upper levels. With ``l = lca(t, p)``: ``|T_aug| = d(t) - d(l) + 1``,
-    ``|P_aug| = d(p) - d(l) + 1`` and ``|T_aug ∩ P_aug| = 1`` (the LCA) unless t = p; an LCA
-    at the root counts nothing (the root is excluded).
+    Single-label only. Both label sets are augmented only with the ancestors up to their
+    lowest common ancestor (LCA), not up to the root, so a mistake deep in the tree is not
+    rewarded for all the shared upper levels. With ``l = lca(t, p)``:
+    ``|T_aug| = d(t) - d(l) + 1``, ``|P_aug| = d(p) - d(l) + 1`` and
+    ``|T_aug ∩ P_aug| = 1`` (the LCA) unless t = p; an LCA at the root counts nothing
+    (the root is excluded).
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true : array-like
+        True node ids or paths, one per prediction.
+    pred : array-like
+        Predicted node ids or paths.
+    average : {"micro", "per_sample"}, default "micro"
+        Sum counts over predictions, or average each prediction's scores.
+
+    Returns
+    -------
+    dict
+        ``precision, recall, f1``.
 
     Examples
     --------
@@ -274,6 +299,8 @@ def lca_prf(
     >>> lca_prf(t, ["A/B/D"], ["A/C/E"])["f1"]  # augmented sets {A, B, D} and {A, C, E}
     0.3333333333333333
     """
+    tree = as_tree(tree)
+    _check_average(average, ("micro", "per_sample"))
     if _is_multi(true) or _is_multi(pred):
         raise InvalidValueError(
             "lca_prf scores single-label predictions; use hierarchical_prf for sets."
@@ -289,11 +316,20 @@ def lca_prf(
 
 
 def mistake_severity(tree: Tree, true: Any, pred: Any) -> pl.DataFrame:
-    """Per-prediction error severity: tree distance, LCA depth and LCA height.
+    """Compute each prediction's error severity: tree distance, LCA depth and LCA height.
 
     The height of the LCA (``depth(true) - depth(lca)``: how many levels up from the
     truth the prediction leaves it) is Bertinetto et al.'s mistake severity when averaged
     over mistakes.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true : array-like
+        True node ids or paths, one per prediction.
+    pred : array-like
+        Predicted node ids or paths.
 
     Returns
     -------
@@ -306,6 +342,7 @@ def mistake_severity(tree: Tree, true: Any, pred: Any) -> pl.DataFrame:
     >>> mistake_severity(t, ["A/B/D"], ["A/C/E"])["lca_height"].to_list()
     [2]
     """
+    tree = as_tree(tree)
     t, p = _pair(tree, true, pred)
     lca = tree.lca(t, p)
     return pl.DataFrame(
@@ -321,18 +358,46 @@ def mistake_severity(tree: Tree, true: Any, pred: Any) -> pl.DataFrame:
     )
 
 
-def _ranked(tree: Tree, ranked: Any) -> np.ndarray:
+def _ranked(tree: Tree, true: Any, ranked: Any, k: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = tree.node_ids(true, what="true")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InvalidValueError(f"`k` must be a positive integer, got {k!r}.")
     arr = np.asarray(ranked)
     if arr.ndim != 2:
-        raise InputShapeError("ranked predictions must be 2-D: one row per sample, best first.")
+        raise InputShapeError(
+            "`ranked` must be a 2-D array of node ids or paths: one row per sample, best "
+            f"first; got {arr.ndim} dimension(s)."
+        )
+    if arr.shape[0] != len(t):
+        raise InputShapeError(
+            f"`ranked` has {arr.shape[0]} rows but `true` has {len(t)} samples; give one each."
+        )
     if np.issubdtype(arr.dtype, np.integer):
-        return tree._nodes(arr, "ranked").astype(np.int64)
-    return as_nodes(tree, list(arr.ravel())).reshape(arr.shape)
+        ids = tree.node_ids(arr.ravel(), what="ranked").reshape(arr.shape)
+    else:
+        ids = tree.node_ids(arr.ravel().tolist(), what="ranked").reshape(arr.shape)
+    return t, ids[:, : int(k)]
 
 
 def hierarchical_distance_at_k(tree: Tree, true: Any, ranked: Any, k: int) -> float:
-    """Average hierarchical distance @k (Bertinetto et al. 2020): the mean LCA height
-    between the truth and each of the top-k ranked predictions.
+    """Compute the average hierarchical distance @k (Bertinetto et al. 2020).
+
+    The mean LCA height between the truth and each of the top-k ranked predictions.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true : array-like
+        True node ids or paths, one per sample.
+    ranked : 2-D array-like
+        Ranked predictions, one row per sample, best first (node ids or paths).
+    k : int
+        How many of the top predictions count.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -341,16 +406,32 @@ def hierarchical_distance_at_k(tree: Tree, true: Any, ranked: Any, k: int) -> fl
     >>> hierarchical_distance_at_k(t, ["A/B/D"], ranked, 2)  # heights 1 and 2
     1.5
     """
-    t = as_nodes(tree, true)
-    top = _ranked(tree, ranked)[:, :k]
+    tree = as_tree(tree)
+    t, top = _ranked(tree, true, ranked, k)
     lca = tree.lca(t[:, None], top)
     return float((tree.depth[t][:, None] - tree.depth[lca]).mean())
 
 
 def hierarchical_precision_at_k(tree: Tree, true: Any, ranked: Any, k: int) -> float:
-    """Hierarchical precision @k (Bertinetto et al. 2020): the share of the top-k ranked
-    leaves that are among the k leaves closest to the truth (by LCA height; ties at the
-    k-th height are all counted as close).
+    """Compute hierarchical precision @k (Bertinetto et al. 2020).
+
+    The share of the top-k ranked leaves that are among the k leaves closest to the truth
+    (by LCA height; ties at the k-th height are all counted as close).
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true : array-like
+        True node ids or paths, one per sample.
+    ranked : 2-D array-like
+        Ranked predictions, one row per sample, best first (node ids or paths).
+    k : int
+        How many of the top predictions count.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -359,10 +440,10 @@ def hierarchical_precision_at_k(tree: Tree, true: Any, ranked: Any, k: int) -> f
     >>> hierarchical_precision_at_k(t, ["A/B/D"], ranked, 2)  # D and F are the 2 closest
     0.5
     """
-    t = as_nodes(tree, true)
-    top = _ranked(tree, ranked)[:, :k]
+    tree = as_tree(tree)
+    t, top = _ranked(tree, true, ranked, k)
     height_k = np.full(len(t), -1)
-    for h in range(int(tree.depth[t].max()) + 1):  # levels, not samples
+    for h in range(int(tree.depth[t].max()) + 1):  # heights, not samples
         anc = tree.ancestor_at(t, np.maximum(tree.depth[t] - h, 0))
         enough = (tree.n_leaves[anc] >= k) & (height_k < 0)
         height_k[enough] = h
@@ -373,11 +454,20 @@ def hierarchical_precision_at_k(tree: Tree, true: Any, ranked: Any, k: int) -> f
 
 
 def per_level_scores(tree: Tree, true: Any, pred: Any) -> pl.DataFrame:
-    """Accuracy and macro-F1 at each depth, and full-path accuracy.
+    """Compute accuracy and macro-F1 at each depth, and full-path accuracy.
 
     At depth d, the truth is the true node's ancestor at d (samples whose truth is
     shallower are skipped) and the prediction is the predicted node's ancestor at d
     (missing when the prediction stopped above d: counted wrong).
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true : array-like
+        True node ids or paths, one per prediction.
+    pred : array-like
+        Predicted node ids or paths.
 
     Returns
     -------
@@ -391,38 +481,49 @@ def per_level_scores(tree: Tree, true: Any, pred: Any) -> pl.DataFrame:
     >>> per_level_scores(t, ["A/B", "A/C"], ["A/B", "A/B"])["accuracy"].to_list()
     [1.0, 0.5, 0.5]
     """
+    tree = as_tree(tree)
     t, p = _pair(tree, true, pred)
+    n = tree.n_nodes
     rows = []
-    for d in range(1, int(tree.depth[t].max()) + 1):
+    for d in range(1, int(tree.depth[t].max()) + 1):  # depths, vectorised over samples
         keep = tree.depth[t] >= d
         at_t = tree.ancestor_at(t[keep], d)
         at_p = tree.ancestor_at(p[keep], d)
         right = at_t == at_p
-        frame = pl.DataFrame({"t": at_t, "p": at_p})
-        classes = np.unique(at_t)
-        tp = frame.filter(pl.col("t") == pl.col("p")).group_by("t").len()
-        support = frame.group_by("t").len()
-        predicted = frame.filter(pl.col("p") >= 0).group_by("p").len()
-        tp_d = dict(tp.iter_rows())
-        sup_d = dict(support.iter_rows())
-        pred_d = dict(predicted.iter_rows())
-        f1s = []
-        for c in classes:
-            tp_c = tp_d.get(c, 0)
-            prec = tp_c / pred_d[c] if pred_d.get(c) else 0.0
-            rec = tp_c / sup_d[c]
-            f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-        rows.append((d, int(keep.sum()), float(right.mean()), float(np.mean(f1s))))
+        support = np.bincount(at_t, minlength=n)
+        hits = np.bincount(at_t[right], minlength=n)
+        predicted = np.bincount(at_p[at_p >= 0], minlength=n)
+        classes = support > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            prec = np.where(predicted > 0, hits / np.maximum(predicted, 1), 0.0)
+            rec = hits / np.maximum(support, 1)
+            f1 = np.where(prec + rec > 0, 2 * prec * rec / (prec + rec), 0.0)
+        rows.append((d, int(keep.sum()), float(right.mean()), float(f1[classes].mean())))
     rows.append((-1, len(t), float((t == p).mean()), float("nan")))
     return pl.DataFrame(rows, schema=["depth", "n", "accuracy", "macro_f1"], orient="row")
 
 
-def path_score(tree: Tree, true: Any, pred: Any, exclude_depth: int | None = None) -> np.ndarray:
-    """EarthWhere-style path score of each prediction: the number of consecutive right
-    levels from the top divided by the length of the true path.
+def path_score(tree: Tree, true: Any, pred: Any, *, exclude_depth: int | None = None) -> np.ndarray:
+    """Compute the EarthWhere-style path score of each prediction.
 
-    ``exclude_depth`` leaves one level out of both counts (e.g. a level given away as a
-    hint). The LCA depth is exactly the number of consecutive right levels.
+    The number of consecutive right levels from the top divided by the length of the true
+    path. The LCA depth is exactly the number of consecutive right levels.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true : array-like
+        True node ids or paths, one per prediction.
+    pred : array-like
+        Predicted node ids or paths.
+    exclude_depth : int, optional
+        A depth left out of both counts (e.g. a level given away as a hint).
+
+    Returns
+    -------
+    numpy.ndarray
+        Scores in [0, 1] (NaN where the truth is the root).
 
     Examples
     --------
@@ -430,10 +531,15 @@ def path_score(tree: Tree, true: Any, pred: Any, exclude_depth: int | None = Non
     >>> path_score(t, ["Asia/China/Fujian/Xiamen"], ["Asia/China/Guangdong/Zhuhai"]).tolist()
     [0.5]
     """
+    tree = as_tree(tree)
     t, p = _pair(tree, true, pred)
     right = tree.depth[tree.lca(t, p)].astype(float)
     length = tree.depth[t].astype(float)
     if exclude_depth is not None:
+        if isinstance(exclude_depth, bool) or not isinstance(exclude_depth, int | np.integer):
+            raise InputTypeError(
+                f"`exclude_depth` must be an integer depth, got {exclude_depth!r}."
+            )
         right -= (right >= exclude_depth).astype(float)
         length -= (length >= exclude_depth).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -442,36 +548,40 @@ def path_score(tree: Tree, true: Any, pred: Any, exclude_depth: int | None = Non
 
 def _level_frame(tree: Tree, levels: Any) -> tuple[np.ndarray, list[str]]:
     """Per-level predicted labels (samples x levels) -> node ids per level (-1 if invalid)."""
-    frame = levels if isinstance(levels, pl.DataFrame) else pl.DataFrame(levels)
+    frame = as_polars(levels, "`level_predictions`")
     cols = frame.columns
-    lookup = tree.to_polars().select("id", "parent", "label", "depth")
+    if not cols:
+        raise InputShapeError("`level_predictions` has no columns: give one column per level.")
+    lookup = tree.to_polars().select("id", "label", "depth")
     ids = np.full((frame.height, len(cols)), -1, dtype=np.int64)
-    for d, col in enumerate(cols, start=1):
-        labels = frame[col].cast(pl.String)
-        at_level = lookup.filter(pl.col("depth") == d)
-        joined = pl.DataFrame({"label": labels}).join(
-            at_level.group_by("label").agg(pl.col("id").first(), pl.len().alias("k")),
-            on="label",
-            how="left",
-            maintain_order="left",
+    for d, col in enumerate(cols, start=1):  # columns (levels), vectorised over samples
+        at_level = lookup.filter(pl.col("depth") == d).group_by("label").agg(pl.col("id").first())
+        joined = pl.DataFrame({"label": frame[col].cast(pl.String)}).join(
+            at_level, on="label", how="left", maintain_order="left"
         )
         ids[:, d - 1] = joined["id"].fill_null(-1).to_numpy()
     return ids, cols
 
 
 def inconsistency_rate(tree: Tree, level_predictions: Any) -> dict[str, Any]:
-    """TICE: the share of samples whose per-level predictions form no valid path.
+    """Compute TICE: the share of samples whose per-level predictions form no valid path.
 
-    ``level_predictions`` has one column per level (top first) of predicted labels, as a
-    classifier that predicts each level independently produces. A sample is inconsistent
-    when some level's label is not a child of the label predicted one level up (labels
-    must be unique within a level for this check).
+    A classifier that predicts each level independently gives one label per level; a
+    sample is inconsistent when some level's label is not a child of the label predicted
+    one level up (labels must be unique within a level for this check).
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    level_predictions : polars or pandas DataFrame, or dict of columns
+        One column per level (top first) of predicted labels, one row per sample.
 
     Returns
     -------
     dict
         ``rate`` (share of inconsistent samples) and ``by_level`` (share inconsistent at
-        each level transition).
+        each level transition, keyed ``"upper column -> lower column"``).
 
     Examples
     --------
@@ -479,6 +589,7 @@ def inconsistency_rate(tree: Tree, level_predictions: Any) -> dict[str, Any]:
     >>> inconsistency_rate(t, {"l1": ["A", "A"], "l2": ["a1", "b1"]})["rate"]
     0.5
     """
+    tree = as_tree(tree)
     ids, cols = _level_frame(tree, level_predictions)
     bad = np.zeros(ids.shape[0], dtype=bool)
     by_level = {}
@@ -491,11 +602,24 @@ def inconsistency_rate(tree: Tree, level_predictions: Any) -> dict[str, Any]:
 
 
 def constrained_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, float]:
-    """C-F1 (HierVerb's C-metric): a right label counts only if all its ancestors (below the
-    root) are right too; micro and macro F1 over labels.
+    """Compute C-F1 (HierVerb's C-metric): micro and macro F1 over consistent labels.
 
-    Labels are taken as given (ancestors are not added), as a per-level classifier outputs
-    them.
+    A right label counts only if all its ancestors (below the root) are right too. Labels
+    are taken as given (ancestors are not added), as a per-level classifier outputs them.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true_sets : sequence of collections
+        Each sample's true labels (node ids or paths).
+    pred_sets : sequence of collections
+        Each sample's predicted labels.
+
+    Returns
+    -------
+    dict
+        ``micro_precision, micro_recall, micro_f1, macro_f1``.
 
     Examples
     --------
@@ -503,8 +627,9 @@ def constrained_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, floa
     >>> constrained_f1(t, [["A", "A/a1"]], [["B", "A/a1"]])["micro_f1"]  # a1 right, A wrong
     0.0
     """
-    t = _explode_sets(tree, true_sets)
-    p = _explode_sets(tree, pred_sets)
+    tree = as_tree(tree)
+    t = _explode_sets(tree, true_sets, "true_sets")
+    p = _explode_sets(tree, pred_sets, "pred_sets")
     right = t.join(p, on=["sample", "node"], how="inner")
     right = _all_ancestors_in(tree, right, right)
     return _label_f1(right, p, t)
@@ -532,14 +657,29 @@ def _label_f1(right: pl.DataFrame, pred: pl.DataFrame, true: pl.DataFrame) -> di
         "micro_precision": micro_p,
         "micro_recall": micro_r,
         "micro_f1": micro,
-        "macro_f1": float(f1.mean()),
+        "macro_f1": float(f1.mean()) if len(f1) else 0.0,
     }
 
 
 def path_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, float]:
-    """P-F1 (HierVerb's P-metric): the units are root-to-leaf paths; a path counts as
-    predicted when all its labels are predicted, as true when all are true, and as right
-    when both; micro and macro F1 over paths, plus sample accuracy (all labels exact).
+    """Compute P-F1 (HierVerb's P-metric): micro and macro F1 over root-to-leaf paths.
+
+    A path counts as predicted when all its labels are predicted, as true when all are
+    true, and as right when both; the sample accuracy (all labels exact) is added.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy.
+    true_sets : sequence of collections
+        Each sample's true labels (node ids or paths).
+    pred_sets : sequence of collections
+        Each sample's predicted labels.
+
+    Returns
+    -------
+    dict
+        ``micro_precision, micro_recall, micro_f1, macro_f1, accuracy``.
 
     Examples
     --------
@@ -547,9 +687,10 @@ def path_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, float]:
     >>> path_f1(t, [["A", "A/a1"]], [["A", "A/a1", "B"]])["micro_f1"]  # B alone forms no path
     1.0
     """
-    true_sets, pred_sets = list(true_sets), list(pred_sets)
-    t = _explode_sets(tree, true_sets)
-    p = _explode_sets(tree, pred_sets)
+    tree = as_tree(tree)
+    t = _explode_sets(tree, true_sets, "true_sets")
+    p = _explode_sets(tree, pred_sets, "pred_sets")
+    n_samples = len(_sets(true_sets, "true_sets"))
 
     def complete_paths(frame: pl.DataFrame) -> pl.DataFrame:
         # a root-to-leaf path is held when the leaf and all its ancestors are held
@@ -565,43 +706,70 @@ def path_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, float]:
         .agg(key.alias("t"))
         .join(p.group_by("sample").agg(key.alias("p")), on="sample", how="left")
     )
-    scores["accuracy"] = float((exact["t"] == exact["p"]).sum() / max(len(true_sets), 1))
+    scores["accuracy"] = float((exact["t"] == exact["p"]).sum() / max(n_samples, 1))
     return scores
 
 
 def ladder_score(
-    solved: Any,
+    table: Any,
+    *,
     item: str = "item",
-    level: str = "level",
-    ok: str = "solved",
+    step: str = "step",
+    correct: str = "correct",
     order: list[Any] | None = None,
     penalty: float | None = None,
 ) -> pl.DataFrame:
-    """Hierarchical-Prompting-style ladder score of each item.
+    """Compute the Hierarchical-Prompting-style ladder score of each item.
 
-    Conditions form an ordered ladder (easiest help first, e.g. prompting strategies from
+    The steps form an ordered ladder (easiest help first, e.g. prompting strategies from
     role prompting to full few-shot chains); an item's score is the 1-based rank of the
-    first condition at which it is solved, and ``penalty`` (default: number of conditions
-    + 1) when none solves it. Lower is better.
+    first step at which it is answered correctly, and ``penalty`` when no step does. Lower
+    is better.
 
     Parameters
     ----------
-    solved : table with one row per (item, condition) and a boolean ``ok`` column
-    order : the conditions in ladder order (default: sorted values of ``level``)
+    table : polars or pandas DataFrame
+        One row per (item, step) with the outcome.
+    item : str, default "item"
+        Column of item ids.
+    step : str, default "step"
+        Column of ladder steps.
+    correct : str, default "correct"
+        Column of outcomes (boolean or 0/1).
+    order : list, optional
+        The steps in ladder order (default: the sorted values of ``step``).
+    penalty : float, optional
+        Score of an item no step solves (default: number of steps + 1).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``item`` (named as the ``item`` column) and ``score``, in order of first appearance.
 
     Examples
     --------
-    >>> t = pl.DataFrame({"item": ["q1", "q1", "q2", "q2"], "level": [1, 2, 1, 2],
-    ...                   "solved": [False, True, False, False]})
+    >>> t = pl.DataFrame({"item": ["q1", "q1", "q2", "q2"], "step": [1, 2, 1, 2],
+    ...                   "correct": [False, True, False, False]})
     >>> ladder_score(t)["score"].to_list()
     [2.0, 3.0]
     """
-    frame = solved if isinstance(solved, pl.DataFrame) else pl.DataFrame(solved)
-    levels = order if order is not None else sorted(frame[level].unique().to_list())
-    rank = {v: i + 1 for i, v in enumerate(levels)}
-    pen = float(len(levels) + 1) if penalty is None else float(penalty)
-    ranked = frame.with_columns(pl.col(level).replace_strict(rank, default=None).alias("_rank"))
-    first = ranked.filter(pl.col(ok)).group_by(item).agg(pl.col("_rank").min().alias("first"))
+    frame = as_polars(table, "`table` (the ladder table)")
+    require_columns(frame, [item, step, correct], "The ladder table")
+    steps = order if order is not None else sorted(frame[step].drop_nulls().unique().to_list())
+    unknown = sorted(set(frame[step].drop_nulls().to_list()) - set(steps), key=str)
+    if unknown:
+        raise InvalidValueError(
+            f"The ladder table has step(s) {format_items(unknown)} that `order` does not list."
+        )
+    rank = {v: i + 1 for i, v in enumerate(steps)}
+    pen = float(len(steps) + 1) if penalty is None else float(penalty)
+    ranked = frame.with_columns(
+        pl.col(step).replace_strict(rank, default=None).alias("_rank"),
+        pl.col(correct).cast(pl.Boolean).alias("_correct"),
+    )
+    first = (
+        ranked.filter(pl.col("_correct")).group_by(item).agg(pl.col("_rank").min().alias("first"))
+    )
     items = frame.select(item).unique(maintain_order=True)
     return (
         items.join(first, on=item, how="left")
@@ -610,14 +778,40 @@ def ladder_score(
     )
 
 
-def taxonomy_coherence(tree: Tree, embeddings: np.ndarray) -> pl.DataFrame:
-    """Embedding coherence of a taxonomy, per internal node.
+def _node_embeddings(tree: Tree, embeddings: Any) -> np.ndarray:
+    emb = as_float_array(embeddings, "`embeddings`", ndim=2)
+    if emb.shape[0] != tree.n_nodes:
+        raise InputShapeError(
+            f"`embeddings` need one row per node ({tree.n_nodes}), got shape {emb.shape}."
+        )
+    bad = np.flatnonzero(~np.isfinite(emb).all(axis=1))
+    if len(bad):
+        raise InvalidValueError(
+            f"`embeddings` rows {format_items(bad.tolist())} contain NaN or infinite values."
+        )
+    return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
 
-    ``embeddings`` has one row per node (cosine similarity is used). For each internal
-    node with at least two children: ``sibling_cohesion`` (mean similarity among its
-    children), ``parent_child`` (mean similarity of the node to its children) and
-    ``separation`` (cohesion minus the mean similarity of its children to the children of
-    other parents at the same depth; positive means siblings are closer to each other).
+
+def taxonomy_coherence(tree: Tree, embeddings: Any) -> pl.DataFrame:
+    """Measure the embedding coherence of a taxonomy, per internal node.
+
+    For each internal node with at least two children (cosine similarity throughout):
+    ``sibling_cohesion`` (mean similarity among its children), ``parent_child`` (mean
+    similarity of the node to its children) and ``separation`` (cohesion minus the mean
+    similarity of its children to the children of other parents at the same depth;
+    positive means siblings are closer to each other).
+
+    Parameters
+    ----------
+    tree : Tree
+        The taxonomy.
+    embeddings : 2-D array-like
+        One row per node, in node-id order.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``node, label, depth, n_children, sibling_cohesion, parent_child, separation``.
 
     Examples
     --------
@@ -626,69 +820,73 @@ def taxonomy_coherence(tree: Tree, embeddings: np.ndarray) -> pl.DataFrame:
     >>> bool(taxonomy_coherence(t, e).filter(pl.col("label") == "A")["separation"][0] > 0.5)
     True
     """
-    emb = np.asarray(embeddings, dtype=float)
-    if emb.shape[0] != tree.n_nodes or emb.ndim != 2:
-        raise InputShapeError(
-            f"embeddings need one row per node ({tree.n_nodes}), got shape {emb.shape}."
-        )
-    if not np.isfinite(emb).all():
-        raise InvalidValueError("embeddings contain NaN or infinite values.")
-    unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
-    rows = []
-    parents = np.flatnonzero(tree.n_children >= 2)
-    for v in parents:  # one row per internal node (a summary, not a hot path)
-        kids = tree.children(int(v))
-        sim = unit[kids] @ unit[kids].T
-        k = len(kids)
-        cohesion = (sim.sum() - k) / (k * (k - 1))
-        parent_child = float((unit[kids] @ unit[v]).mean())
-        others = np.setdiff1d(np.flatnonzero(tree.depth == tree.depth[v] + 1), kids)
-        outside = float((unit[kids] @ unit[others].T).mean()) if len(others) else np.nan
-        rows.append(
-            (
-                int(v),
-                str(tree.label[v]),
-                int(tree.depth[v]),
-                k,
-                float(cohesion),
-                parent_child,
-                float(cohesion - outside) if len(others) else np.nan,
-            )
-        )
+    tree = as_tree(tree)
+    unit = _node_embeddings(tree, embeddings)
+    # sums of the children's unit vectors per parent, and of all nodes per depth:
+    # the mean pairwise similarity among k children is (|sum|^2 - k) / (k (k - 1))
+    child_sum = np.zeros_like(unit)
+    np.add.at(child_sum, tree.parent[1:], unit[1:])
+    depth_sum = np.zeros((tree.max_depth + 2, unit.shape[1]))
+    np.add.at(depth_sum, tree.depth, unit)
+    depth_count = np.bincount(tree.depth, minlength=tree.max_depth + 2)
+    v = np.flatnonzero(tree.n_children >= 2)
+    k = tree.n_children[v].astype(float)
+    s = child_sum[v]
+    cohesion = ((s * s).sum(axis=1) - k) / (k * (k - 1))
+    parent_child = (s * unit[v]).sum(axis=1) / k
+    below = tree.depth[v] + 1
+    others = depth_count[below] - k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outside = (s * (depth_sum[below] - s)).sum(axis=1) / (k * others)
+    separation = np.where(others > 0, cohesion - outside, np.nan)
     return pl.DataFrame(
-        rows,
-        schema=[
-            "node",
-            "label",
-            "depth",
-            "n_children",
-            "sibling_cohesion",
-            "parent_child",
-            "separation",
-        ],
-        orient="row",
+        {
+            "node": v.astype(np.int64),
+            "label": pl.Series(tree.label[v].tolist(), dtype=pl.String),
+            "depth": tree.depth[v],
+            "n_children": tree.n_children[v].astype(np.int64),
+            "sibling_cohesion": cohesion,
+            "parent_child": parent_child,
+            "separation": separation,
+        }
     )
 
 
-def cpcc(tree: Tree, embeddings: np.ndarray, nodes: Any = None) -> float:
-    """Cophenetic-style correlation: Pearson correlation between tree distance and cosine
-    distance of the embeddings over all pairs of ``nodes`` (default: the leaves).
+def embedding_distance_correlation(tree: Tree, embeddings: Any, *, nodes: Any = None) -> float:
+    """Correlate tree distance with embedding distance (a cophenetic-style correlation).
+
+    The Pearson correlation, over all pairs of ``nodes``, between their distance in the
+    tree (edges on the path) and the cosine distance of their embeddings.
+
+    Parameters
+    ----------
+    tree : Tree
+        The taxonomy.
+    embeddings : 2-D array-like
+        One row per node, in node-id order.
+    nodes : array-like, optional
+        Node ids or paths to pair up (default: the leaves).
+
+    Returns
+    -------
+    float
+        The correlation, in [-1, 1]; NaN when either distance does not vary.
 
     Examples
     --------
     >>> t = Tree.from_paths(["A/a1", "A/a2", "B/b1", "B/b2"], root="r")
     >>> e = np.eye(7)[[0, 1, 1, 1, 2, 2, 2]] + np.random.default_rng(0).normal(0, 0.01, (7, 7))
-    >>> round(cpcc(t, e), 2) > 0.9
+    >>> round(embedding_distance_correlation(t, e), 2) > 0.9
     True
     """
-    emb = np.asarray(embeddings, dtype=float)
-    if emb.shape[0] != tree.n_nodes:
+    tree = as_tree(tree)
+    unit = _node_embeddings(tree, embeddings)
+    ids = tree.leaves() if nodes is None else np.unique(tree.node_ids(nodes, what="nodes"))
+    if len(ids) < 2:
         raise InputShapeError(
-            f"embeddings need one row per node ({tree.n_nodes}), got {emb.shape[0]}."
+            f"A correlation needs at least 2 nodes; got {len(ids)} distinct node(s)."
         )
-    ids = tree.leaves() if nodes is None else as_nodes(tree, nodes)
-    unit = emb[ids] / np.maximum(np.linalg.norm(emb[ids], axis=1, keepdims=True), 1e-12)
     i, j = np.triu_indices(len(ids), k=1)
     tree_d = tree.distance(ids[i], ids[j]).astype(float)
-    emb_d = 1.0 - (unit[i] * unit[j]).sum(axis=1)
-    return float(np.corrcoef(tree_d, emb_d)[0, 1])
+    emb_d = 1.0 - (unit[ids[i]] * unit[ids[j]]).sum(axis=1)
+    return pearson(tree_d, emb_d)

@@ -1,16 +1,17 @@
 """Depth degradation: how accuracy falls as the required answer gets more specific.
 
-Input is a predictions table ``model, item, true, pred`` (node ids or paths of a Tree).
-Each analysis returns one tidy polars table, ready for :mod:`hierlab.plot`:
+Input is a predictions table ``model, item, true, pred`` (node ids or paths of a Tree);
+every function takes the tree first. Each analysis returns one tidy polars table, ready
+for :mod:`hierlab.plot`:
 
-* :func:`level_table` — one row per prediction and level of its true path, with
-  ``correct`` (the prediction's ancestor at that level is right) and ``conditional``
-  (right given every level above was right); the input of the regressions;
-* :func:`accuracy_by_depth` — per-level accuracy with Wilson intervals and
+* :func:`depth_table` — one row per prediction and depth of its true path, with
+  ``correct`` (the prediction's ancestor at that depth is right) and ``conditional``
+  (right given every depth above was right); the input of the regressions;
+* :func:`accuracy_by_depth` — accuracy at each depth with Wilson intervals and
   chance-normalised accuracy;
-* :func:`survival` — survival ``S_l`` (every level down to l right) and conditional
-  accuracy ``c_l = S_l / S_(l-1)``;
-* :func:`deepest_correct` — distribution of the deepest right level;
+* :func:`survival` — survival ``S_d`` (every depth down to d right) and conditional
+  accuracy ``c_d = S_d / S_(d-1)``;
+* :func:`deepest_correct` — distribution of the deepest right depth;
 * :func:`error_lca_depths` — depths at which wrong predictions leave the true path;
 * :func:`depth_regression` — logistic regression of correctness on depth (per model, with
   item-clustered standard errors) and :func:`compare_slopes` for two models.
@@ -18,17 +19,23 @@ Each analysis returns one tidy polars table, ready for :mod:`hierlab.plot`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from hierlab._tables import as_polars, require_columns
-from hierlab.coherence import as_nodes
-from hierlab.errors import InputShapeError, InvalidValueError, format_items
-from hierlab.stats import coefficient_table, fit_logit, wald_test, wilson_interval
-from hierlab.tree import Tree
+from hierlab.errors import EmptyInputError, InputTypeError, InvalidValueError, format_items
+from hierlab.results import Result, Summary, TestResult
+from hierlab.stats import (
+    check_confidence,
+    coefficient_table,
+    fit_logit,
+    wald_test,
+    wilson_interval,
+)
+from hierlab.tree import Tree, as_tree
 
 __all__ = [
     "DepthRegression",
@@ -36,50 +43,77 @@ __all__ = [
     "compare_slopes",
     "deepest_correct",
     "depth_regression",
+    "depth_table",
     "error_lca_depths",
-    "level_table",
     "survival",
 ]
 
 
-def _predictions(
-    predictions: Any, tree: Tree, by: str | list[str] | None
-) -> tuple[pl.DataFrame, list[str]]:
-    frame = as_polars(predictions, "The predictions table")
-    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+def _keys(model: str | None, group: str | list[str] | None) -> list[str]:
+    """Return the grouping columns: the model column, then any extra ``group`` columns."""
+    extra = [] if group is None else [group] if isinstance(group, str) else list(group)
+    if model is not None and not isinstance(model, str):
+        raise InputTypeError(f"`model` must be a column name or None, got {model!r}.")
+    if not all(isinstance(g, str) for g in extra):
+        raise InputTypeError(f"`group` must be a column name or a list of them, got {group!r}.")
+    return ([model] if model is not None else []) + [g for g in extra if g != model]
+
+
+def _predictions(tree: Tree, predictions: Any, keys: list[str]) -> tuple[Tree, pl.DataFrame]:
+    tree = as_tree(tree)
+    frame = as_polars(predictions, "`predictions`")
     require_columns(
         frame,
         ["true", "pred", *keys],
         "The predictions table",
-        "It needs 'true' and 'pred' (node ids or paths) and the grouping columns.",
+        "It needs 'true' and 'pred' (node ids or paths) and the model (and group) columns; "
+        "pass model=None when there is no model column.",
     )
     if frame.height == 0:
-        raise InputShapeError("The predictions table is empty.")
-    t = as_nodes(tree, frame["true"])
-    p = as_nodes(tree, frame["pred"])
-    return frame.with_columns(true=pl.Series(t), pred=pl.Series(p)), keys
+        raise EmptyInputError("The predictions table is empty.")
+    t = tree.node_ids(frame["true"], what="true")
+    p = tree.node_ids(frame["pred"], what="pred")
+    return tree, frame.with_columns(true=pl.Series(t), pred=pl.Series(p))
 
 
-def level_table(predictions: Any, tree: Tree, by: str | list[str] | None = "model") -> pl.DataFrame:
-    """One row per prediction and level 1..depth(true) of its true path.
+def depth_table(
+    tree: Tree,
+    predictions: Any,
+    *,
+    model: str | None = "model",
+    group: str | list[str] | None = None,
+) -> pl.DataFrame:
+    """Expand predictions to one row per prediction and depth 1..depth(true) of its truth.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy the predictions live in.
+    predictions : polars or pandas DataFrame
+        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths).
+    model : str or None, default "model"
+        Column of the AI model (None when the table holds one model and no such column).
+    group : str or list of str, optional
+        Extra grouping columns to carry along (e.g. ``"region"``).
 
     Returns
     -------
     polars.DataFrame
-        The grouping and ``item`` columns (when present), ``depth``, ``correct`` (1/0),
-        ``conditional`` (1/0, or null when a level above was already wrong), ``chance``
-        (probability that a uniform random walk down the tree is right at this level given
-        the level above: 1 / number of siblings) and ``path_chance`` (that it is right at
-        every level down to this one).
+        The model, group and ``item`` columns (when present), ``depth``, ``correct`` (1/0),
+        ``conditional`` (1/0, or null when a depth above was already wrong), ``chance``
+        (probability that a uniform random walk down the tree is right at this depth given
+        the depth above: 1 / number of siblings) and ``path_chance`` (that it is right at
+        every depth down to this one).
 
     Examples
     --------
     >>> t = Tree.from_paths(["A/a1", "A/a2", "B/b1"], root="r")
     >>> preds = pl.DataFrame({"model": ["m", "m"], "true": ["A/a1", "B/b1"], "pred": ["A/a2", "B/b1"]})
-    >>> level_table(preds, t)["correct"].to_list()
+    >>> depth_table(t, preds)["correct"].to_list()
     [1, 0, 1, 1]
     """
-    frame, keys = _predictions(predictions, tree, by)
+    keys = _keys(model, group)
+    tree, frame = _predictions(tree, predictions, keys)
     t = frame["true"].to_numpy()
     p = frame["pred"].to_numpy()
     max_d = int(tree.depth[t].max())
@@ -92,10 +126,9 @@ def level_table(predictions: Any, tree: Tree, by: str | list[str] | None = "mode
     prior_ok = np.concatenate([np.ones((len(t), 1), dtype=bool), above[:, :-1]], axis=1)
     parents = tree.parent[np.maximum(at_t, 0)]
     chance = np.where(valid, 1.0 / np.maximum(tree.n_children[np.maximum(parents, 0)], 1), 1.0)
-    path_chance = np.cumprod(chance, axis=1)  # a random walk right down to this level
+    path_chance = np.cumprod(chance, axis=1)  # a random walk right down to this depth
     rows, cols = np.nonzero(valid)
     extra = [c for c in (*keys, "item") if c in frame.columns]
-    base = frame.select(extra)[rows] if extra else pl.DataFrame()
     out = pl.DataFrame(
         {
             "depth": depths[cols],
@@ -107,109 +140,178 @@ def level_table(predictions: Any, tree: Tree, by: str | list[str] | None = "mode
             "path_chance": path_chance[rows, cols],
         }
     )
-    return pl.concat([base, out], how="horizontal") if extra else out
+    if not extra:
+        return out
+    return pl.concat([frame.select(extra)[rows], out], how="horizontal")
 
 
 def accuracy_by_depth(
-    predictions: Any, tree: Tree, by: str | list[str] | None = "model", level: float = 0.95
+    tree: Tree,
+    predictions: Any,
+    *,
+    model: str | None = "model",
+    group: str | list[str] | None = None,
+    confidence: float = 0.95,
 ) -> pl.DataFrame:
-    """Accuracy at each depth with Wilson intervals and chance-normalised accuracy.
+    """Compute accuracy at each depth with Wilson intervals and chance-normalised accuracy.
 
     Accuracy at depth d is the share of predictions whose ancestor at d is right (among
     predictions whose true path reaches d). ``chance`` is the accuracy of a uniform random
     walk down the tree (the product of 1 / siblings along the true path, averaged), and
     ``normalised = (accuracy - chance) / (1 - chance)`` (0 = chance, 1 = perfect).
 
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy the predictions live in.
+    predictions : polars or pandas DataFrame
+        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths).
+    model : str or None, default "model"
+        Column of the AI model (None for one model without such a column).
+    group : str or list of str, optional
+        Extra grouping columns (accuracy per model and group).
+    confidence : float, default 0.95
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``model, [group], depth, n, n_correct, accuracy, ci_low, ci_high, chance,
+        normalised`` (``n`` predictions whose truth reaches the depth, ``n_correct`` of
+        them right there).
+
     Examples
     --------
-    >>> from hierlab.datasets import load_demo
-    >>> demo = load_demo(n_items=200, n_models=3, seed=1)
-    >>> acc = accuracy_by_depth(demo.predictions, demo.tree)
-    >>> acc.columns
-    ['model', 'depth', 'n', 'correct', 'accuracy', 'ci_low', 'ci_high', 'chance', 'normalised']
+    >>> t = Tree.from_paths(["A/a1", "A/a2", "B/b1"], root="r")
+    >>> preds = pl.DataFrame({"model": ["m"] * 3, "true": ["A/a1", "A/a2", "B/b1"],
+    ...                       "pred": ["A/a1", "A/a1", "A/a1"]})
+    >>> accuracy_by_depth(t, preds)["accuracy"].round(3).to_list()
+    [0.667, 0.333]
     """
-    table = level_table(predictions, tree, by)
-    keys = [c for c in ([by] if isinstance(by, str) else list(by or [])) if c in table.columns]
+    confidence = check_confidence(confidence)
+    keys = _keys(model, group)
+    table = depth_table(tree, predictions, model=model, group=group)
     agg = (
         table.group_by([*keys, "depth"], maintain_order=True)
         .agg(
             pl.len().alias("n"),
-            pl.col("correct").sum().alias("correct"),
+            pl.col("correct").sum().cast(pl.Int64).alias("n_correct"),
             pl.col("path_chance").mean().alias("chance"),
         )
         .sort([*keys, "depth"])
     )
-    lo, hi = wilson_interval(agg["correct"].to_numpy(), agg["n"].to_numpy(), level)
-    acc = agg["correct"] / agg["n"]
+    lo, hi = wilson_interval(agg["n_correct"], agg["n"], confidence=confidence)
+    acc = agg["n_correct"] / agg["n"]
     return agg.with_columns(
         accuracy=acc,
         ci_low=pl.Series(lo),
         ci_high=pl.Series(hi),
         normalised=(acc - agg["chance"]) / (1 - agg["chance"]),
     ).select(
-        [*keys, "depth", "n", "correct", "accuracy", "ci_low", "ci_high", "chance", "normalised"]
+        [*keys, "depth", "n", "n_correct", "accuracy", "ci_low", "ci_high", "chance", "normalised"]
     )
 
 
 def survival(
-    predictions: Any, tree: Tree, by: str | list[str] | None = "model", level: float = 0.95
+    tree: Tree,
+    predictions: Any,
+    *,
+    model: str | None = "model",
+    group: str | list[str] | None = None,
+    confidence: float = 0.95,
 ) -> pl.DataFrame:
-    """Survival ``S_l`` (all levels down to l right) and conditional accuracy ``c_l``.
+    """Compute survival ``S_d`` (all depths down to d right) and conditional accuracy ``c_d``.
 
-    ``S_l`` counts predictions whose deepest right level is at least l, among predictions
-    whose true path reaches l; ``c_l = S_l / S_(l-1)`` is the accuracy at level l given
-    that every level above was right. Both come with Wilson intervals.
+    ``S_d`` counts predictions whose deepest right depth is at least d, among predictions
+    whose true path reaches d; ``c_d = S_d / S_(d-1)`` is the accuracy at depth d given
+    that every depth above was right. Both come with Wilson intervals.
 
-    Examples
-    --------
-    >>> from hierlab.datasets import load_demo
-    >>> demo = load_demo(n_items=200, n_models=3, seed=1)
-    >>> s = survival(demo.predictions, demo.tree)
-    >>> bool((s.group_by("model").agg(pl.col("survival").diff().max())["survival"] <= 0).all())
-    True
-    """
-    table = level_table(predictions, tree, by)
-    keys = [c for c in ([by] if isinstance(by, str) else list(by or [])) if c in table.columns]
-    agg = (
-        table.group_by([*keys, "depth"], maintain_order=True)
-        .agg(
-            pl.len().alias("n"),
-            (pl.col("conditional") == 1).sum().alias("survived"),
-            pl.col("conditional").is_not_null().sum().alias("at_risk"),
-        )
-        .sort([*keys, "depth"])
-    )
-    s_lo, s_hi = wilson_interval(agg["survived"].to_numpy(), agg["n"].to_numpy(), level)
-    c_lo, c_hi = wilson_interval(agg["survived"].to_numpy(), agg["at_risk"].to_numpy(), level)
-    return agg.with_columns(
-        survival=agg["survived"] / agg["n"],
-        survival_low=pl.Series(s_lo),
-        survival_high=pl.Series(s_hi),
-        conditional=agg["survived"] / agg["at_risk"],
-        conditional_low=pl.Series(c_lo),
-        conditional_high=pl.Series(c_hi),
-    )
-
-
-def deepest_correct(
-    predictions: Any, tree: Tree, by: str | list[str] | None = "model"
-) -> pl.DataFrame:
-    """Distribution of the deepest right level (the LCA depth of truth and prediction).
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy the predictions live in.
+    predictions : polars or pandas DataFrame
+        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths).
+    model : str or None, default "model"
+        Column of the AI model (None for one model without such a column).
+    group : str or list of str, optional
+        Extra grouping columns.
+    confidence : float, default 0.95
+        Confidence level of the Wilson intervals.
 
     Returns
     -------
     polars.DataFrame
-        ``depth`` (0 = not even the top level right), ``count``, ``share`` and ``cdf``
-        (the cumulative share up to and including this depth), per group.
+        ``model, [group], depth, n, survived, at_risk, survival, survival_ci_low,
+        survival_ci_high, conditional, conditional_ci_low, conditional_ci_high``.
+
+    Examples
+    --------
+    >>> t = Tree.from_paths(["A/a1", "A/a2", "B/b1"], root="r")
+    >>> preds = pl.DataFrame({"model": ["m"] * 3, "true": ["A/a1", "A/a2", "B/b1"],
+    ...                       "pred": ["A/a1", "A/a1", "A/a1"]})
+    >>> survival(t, preds)["conditional"].to_list()
+    [0.6666666666666666, 0.5]
+    """
+    confidence = check_confidence(confidence)
+    keys = _keys(model, group)
+    table = depth_table(tree, predictions, model=model, group=group)
+    agg = (
+        table.group_by([*keys, "depth"], maintain_order=True)
+        .agg(
+            pl.len().alias("n"),
+            (pl.col("conditional") == 1).sum().cast(pl.Int64).alias("survived"),
+            pl.col("conditional").is_not_null().sum().cast(pl.Int64).alias("at_risk"),
+        )
+        .sort([*keys, "depth"])
+    )
+    s_lo, s_hi = wilson_interval(agg["survived"], agg["n"], confidence=confidence)
+    c_lo, c_hi = wilson_interval(agg["survived"], agg["at_risk"], confidence=confidence)
+    return agg.with_columns(
+        survival=agg["survived"] / agg["n"],
+        survival_ci_low=pl.Series(s_lo),
+        survival_ci_high=pl.Series(s_hi),
+        conditional=agg["survived"] / agg["at_risk"],
+        conditional_ci_low=pl.Series(c_lo),
+        conditional_ci_high=pl.Series(c_hi),
+    )
+
+
+def deepest_correct(
+    tree: Tree,
+    predictions: Any,
+    *,
+    model: str | None = "model",
+    group: str | list[str] | None = None,
+) -> pl.DataFrame:
+    """Compute the distribution of the deepest right depth (the LCA depth of truth and prediction).
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy the predictions live in.
+    predictions : polars or pandas DataFrame
+        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths).
+    model : str or None, default "model"
+        Column of the AI model (None for one model without such a column).
+    group : str or list of str, optional
+        Extra grouping columns.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``model, [group], depth`` (0 = not even the top depth right), ``count``, ``share``
+        and ``cdf`` (the cumulative share up to and including this depth).
 
     Examples
     --------
     >>> t = Tree.from_paths(["A/a1", "A/a2", "B/b1"], root="r")
     >>> preds = pl.DataFrame({"model": ["m"] * 3, "true": ["A/a1", "A/a1", "B/b1"], "pred": ["A/a1", "A/a2", "A/a1"]})
-    >>> deepest_correct(preds, t)["count"].to_list()
+    >>> deepest_correct(t, preds)["count"].to_list()
     [1, 1, 1]
     """
-    frame, keys = _predictions(predictions, tree, by)
+    keys = _keys(model, group)
+    tree, frame = _predictions(tree, predictions, keys)
     deep = tree.depth[tree.lca(frame["true"].to_numpy(), frame["pred"].to_numpy())]
     counts = (
         frame.select(keys)
@@ -228,18 +330,39 @@ def deepest_correct(
 
 
 def error_lca_depths(
-    predictions: Any, tree: Tree, by: str | list[str] | None = "model"
+    tree: Tree,
+    predictions: Any,
+    *,
+    model: str | None = "model",
+    group: str | list[str] | None = None,
 ) -> pl.DataFrame:
-    """Histogram of the LCA depth of wrong predictions: where errors leave the true path.
+    """Count wrong predictions by LCA depth: where errors leave the true path.
+
+    Parameters
+    ----------
+    tree : Tree
+        The hierarchy the predictions live in.
+    predictions : polars or pandas DataFrame
+        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths).
+    model : str or None, default "model"
+        Column of the AI model (None for one model without such a column).
+    group : str or list of str, optional
+        Extra grouping columns.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``model, [group], lca_depth, count, share`` (share of the wrong predictions).
 
     Examples
     --------
     >>> t = Tree.from_paths(["A/a1", "A/a2", "B/b1"], root="r")
     >>> preds = pl.DataFrame({"model": ["m"] * 2, "true": ["A/a1", "B/b1"], "pred": ["A/a2", "A/a1"]})
-    >>> error_lca_depths(preds, t).select("lca_depth", "count").rows()
+    >>> error_lca_depths(t, preds).select("lca_depth", "count").rows()
     [(0, 1), (1, 1)]
     """
-    frame, keys = _predictions(predictions, tree, by)
+    keys = _keys(model, group)
+    tree, frame = _predictions(tree, predictions, keys)
     t, p = frame["true"].to_numpy(), frame["pred"].to_numpy()
     wrong = t != p
     lca_depth = tree.depth[tree.lca(t, p)]
@@ -256,93 +379,223 @@ def error_lca_depths(
     return counts.with_columns(share=share.over(keys) if keys else share)
 
 
-@dataclass(frozen=True)
-class DepthRegression:
-    """Logistic regression of correctness on depth.
+@dataclass(frozen=True, eq=False)
+class DepthRegression(Result):
+    """Logistic regression of correctness on depth, one slope per model.
 
     Attributes
     ----------
     slopes : polars.DataFrame
-        ``model, slope, se, z, p, ci_low, ci_high, odds_ratio`` (per-level change in
-        log-odds of being right; odds_ratio = exp(slope)).
-    interaction_test : dict
-        Wald test that all models share one slope: ``chi2, df, p``.
-    result : the statsmodels results object
-    """
-
-    slopes: pl.DataFrame
-    interaction_test: dict[str, float]
-    result: Any
-
-
-def depth_regression(
-    table: Any,
-    model: str = "model",
-    depth: str = "depth",
-    correct: str = "correct",
-    cluster: str = "item",
-    level: float = 0.95,
-) -> DepthRegression:
-    """Fit ``logit P(correct) = a_model + b_model * depth`` with item-clustered SEs.
-
-    Parameters
-    ----------
-    table : long table (e.g. :func:`level_table`, or results with a depth column)
-    model, depth, correct, cluster : column names (``cluster=None`` for plain SEs)
+        ``model, estimate, se, statistic, p_value, ci_low, ci_high, odds_ratio``: each
+        model's change in the log-odds of being right per depth (``odds_ratio`` is its
+        exponential, ``statistic`` the Wald z).
+    equal_slopes : TestResult or None
+        Wald test that all models share one slope (None for a single model).
+    confidence : float
+        Confidence level of the slopes' intervals.
+    n : int
+        Number of (prediction, depth) rows fitted.
+    fitted : Any
+        The statsmodels results object.
 
     Examples
     --------
     >>> from hierlab.datasets import load_demo
     >>> demo = load_demo(n_items=200, n_models=3, seed=1)
-    >>> reg = depth_regression(level_table(demo.predictions, demo.tree))
-    >>> bool((reg.slopes["slope"] < 0).all())
+    >>> reg = depth_regression(depth_table(demo.tree, demo.predictions))
+    >>> reg.to_polars().columns[:3]
+    ['model', 'estimate', 'se']
+    """
+
+    slopes: pl.DataFrame
+    equal_slopes: TestResult | None
+    confidence: float
+    n: int
+    fitted: Any = field(default=None, repr=False)
+
+    def summary(self) -> Summary:
+        """Summarise the regression: the slopes table and the equal-slopes test.
+
+        Returns
+        -------
+        Summary
+        """
+        facts: list[tuple[str, Any]] = [
+            ("models", self.slopes.height),
+            ("rows (prediction x depth)", self.n),
+            ("confidence", self.confidence),
+        ]
+        if self.equal_slopes is not None:
+            facts += [
+                ("equal slopes: statistic", self.equal_slopes.statistic),
+                ("equal slopes: df", self.equal_slopes.df),
+                ("equal slopes: p-value", self.equal_slopes.p_value),
+            ]
+        return Summary(
+            "Depth regression: logit P(correct) = a_model + b_model * depth (item-clustered SEs)",
+            facts=facts,
+            tables={"slopes per depth": self.slopes},
+        )
+
+    def to_polars(self) -> pl.DataFrame:
+        """Return the slopes table.
+
+        Returns
+        -------
+        polars.DataFrame
+        """
+        return self.slopes
+
+
+def _slope_name(model: str) -> str:
+    return f"C(m)[{model}]:d"
+
+
+def depth_regression(
+    table: Any,
+    *,
+    model: str = "model",
+    depth: str = "depth",
+    correct: str = "correct",
+    cluster: str | None = "item",
+    confidence: float = 0.95,
+) -> DepthRegression:
+    """Fit ``logit P(correct) = a_model + b_model * depth`` with item-clustered SEs.
+
+    Parameters
+    ----------
+    table : polars or pandas DataFrame
+        Long table, e.g. :func:`depth_table`, or results with a depth column.
+    model : str, default "model"
+        Column of the AI model.
+    depth : str, default "depth"
+        Column of the depth.
+    correct : str, default "correct"
+        Column of the outcome (0/1).
+    cluster : str or None, default "item"
+        Column of the resampling unit for clustered SEs (None for model-based SEs).
+    confidence : float, default 0.95
+        Confidence level of the slopes' intervals.
+
+    Returns
+    -------
+    DepthRegression
+
+    Examples
+    --------
+    >>> from hierlab.datasets import load_demo
+    >>> demo = load_demo(n_items=200, n_models=3, seed=1)
+    >>> reg = depth_regression(depth_table(demo.tree, demo.predictions))
+    >>> bool((reg.slopes["estimate"] < 0).all())
     True
     """
-    frame = as_polars(table)
-    require_columns(frame, [model, depth, correct] + ([cluster] if cluster else []), "The table")
-    models = sorted(frame[model].cast(pl.String).unique().to_list())
-    if len(models) < 1:
-        raise InvalidValueError("No models to fit.")
-    data = (
-        frame.select(
-            pl.col(model).cast(pl.String).alias("m"),
-            pl.col(depth).cast(pl.Float64).alias("d"),
-            pl.col(correct).cast(pl.Float64).alias("y"),
-            *([pl.col(cluster).cast(pl.String).alias("g")] if cluster else []),
-        )
-        .drop_nulls()
-        .to_pandas()
+    confidence = check_confidence(confidence)
+    frame = as_polars(table, "`table`")
+    require_columns(
+        frame,
+        [model, depth, correct] + ([cluster] if cluster else []),
+        "The depth table",
+        "Build it with depth_table(tree, predictions), or name the columns with "
+        "model=, depth=, correct= and cluster=.",
     )
+    columns = [
+        pl.col(model).cast(pl.String).alias("m"),
+        pl.col(depth).cast(pl.Float64).alias("d"),
+        pl.col(correct).cast(pl.Float64).alias("y"),
+    ]
+    if cluster:
+        columns.append(pl.col(cluster).cast(pl.String).alias("g"))
+    data = frame.select(columns).drop_nulls()
+    models = sorted(data["m"].unique().to_list())
+    if not models:
+        raise EmptyInputError("The depth table has no rows with a model, a depth and an outcome.")
+    pandas = data.to_pandas()
     formula = "y ~ 0 + C(m) + C(m):d" if len(models) > 1 else "y ~ d"
-    result = fit_logit(formula, data, data["g"] if cluster else None)
-    names = [f"C(m)[{m}]:d" for m in models] if len(models) > 1 else ["d"]
-    slopes = coefficient_table(
-        result, names, level, labels=models, term="model", estimate="slope"
-    ).with_columns(odds_ratio=pl.col("slope").exp())
-    if len(models) > 1:
-        test = wald_test(result, [{name: 1.0, names[0]: -1.0} for name in names[1:]])
-    else:
-        test = {"chi2": float("nan"), "df": 0.0, "p": float("nan")}
-    return DepthRegression(slopes=slopes, interaction_test=test, result=result)
+    result = fit_logit(formula, pandas, pandas["g"] if cluster else None)
+    names = [_slope_name(m) for m in models] if len(models) > 1 else ["d"]
+    slopes = coefficient_table(result, names, confidence, labels=models, term="model").with_columns(
+        odds_ratio=pl.col("estimate").exp()
+    )
+    equal = (
+        wald_test(
+            result,
+            [{name: 1.0, names[0]: -1.0} for name in names[1:]],
+            null_hypothesis="every model's accuracy falls with depth at the same rate",
+        )
+        if len(models) > 1
+        else None
+    )
+    return DepthRegression(
+        slopes=slopes, equal_slopes=equal, confidence=confidence, n=data.height, fitted=result
+    )
 
 
-def compare_slopes(regression: DepthRegression, model_a: str, model_b: str) -> dict[str, float]:
-    """Wald test of whether two models degrade with depth at different rates.
+def compare_slopes(regression: DepthRegression, model_a: str, model_b: str) -> TestResult:
+    """Test whether two models' accuracy falls with depth at different rates (Wald z).
 
-    Returns ``difference`` (slope a - slope b), ``se``, ``z`` and ``p``.
+    Parameters
+    ----------
+    regression : DepthRegression
+        A fit of :func:`depth_regression` with both models.
+    model_a : str
+        First model.
+    model_b : str
+        Second model.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` is the Wald z of ``slope a - slope b`` (``df`` None); ``table`` has
+        ``model_a, model_b, difference, se, ci_low, ci_high``.
+
+    Examples
+    --------
+    >>> from hierlab.datasets import load_demo
+    >>> demo = load_demo(n_items=200, n_models=3, seed=1)
+    >>> reg = depth_regression(depth_table(demo.tree, demo.predictions))
+    >>> a, b = reg.slopes["model"][:2]
+    >>> 0 <= compare_slopes(reg, a, b).p_value <= 1
+    True
     """
     from scipy.stats import norm
 
-    res = regression.result
-    names = {m: f"C(m)[{m}]:d" for m in regression.slopes["model"].to_list()}
-    unknown = [m for m in (model_a, model_b) if m not in names]
+    if not isinstance(regression, DepthRegression):
+        raise InputTypeError(
+            f"`regression` must be a DepthRegression (from depth_regression), got "
+            f"{type(regression).__name__}."
+        )
+    fitted = regression.slopes["model"].to_list()
+    unknown = [m for m in (model_a, model_b) if m not in fitted]
     if unknown:
         raise InvalidValueError(
-            f"Unknown model(s) {format_items(unknown)}; fitted: {format_items(list(names))}."
+            f"Unknown model(s) {format_items(unknown)}; the regression fitted "
+            f"{format_items(fitted)}."
         )
+    if len(fitted) < 2:
+        raise InvalidValueError("The regression fitted one model: there is no slope to compare.")
+    res = regression.fitted
+    a, b = _slope_name(model_a), _slope_name(model_b)
     cov = res.cov_params()
-    a, b = names[model_a], names[model_b]
     diff = float(res.params[a] - res.params[b])
     se = float(np.sqrt(cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b]))
     z = diff / se
-    return {"difference": diff, "se": se, "z": z, "p": float(2 * norm.sf(abs(z)))}
+    half = float(norm.ppf(0.5 + regression.confidence / 2)) * se
+    return TestResult(
+        method="Wald z test of the slope difference"
+        + (", cluster-robust covariance" if getattr(res, "cov_type", "") == "cluster" else ""),
+        statistic=z,
+        df=None,
+        p_value=float(2 * norm.sf(abs(z))),
+        null_hypothesis=f"{model_a} and {model_b} lose accuracy with depth at the same rate",
+        table=pl.DataFrame(
+            {
+                "model_a": [model_a],
+                "model_b": [model_b],
+                "difference": [diff],
+                "se": [se],
+                "ci_low": [diff - half],
+                "ci_high": [diff + half],
+            }
+        ),
+        fitted=res,
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "InputShapeError",
     "InputTypeError",
     "InvalidValueError",
+    "MissingDependencyError",
     "MissingValueError",
     "MultipleParentsError",
     "MultipleRootsError",
@@ -65,61 +66,264 @@ def format_items(items: Iterable[Any], limit: int = 8) -> str:
 
 
 class HierlabError(Exception):
-    """Base class of every error hierlab raises."""
+    """Base class of every error hierlab raises.
+
+    Catch it to handle anything hierlab raises on purpose; every subclass is also the
+    built-in exception that describes it.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong, naming the offending rows, columns or nodes, and how to fix it.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise InvalidValueError("`confidence` must be in (0, 1), got 2.")
+    ... except HierlabError as err:
+    ...     print(err)
+    `confidence` must be in (0, 1), got 2.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
 
 
 class HierlabWarning(UserWarning):
-    """Base class of every warning hierlab emits."""
+    """Base class of every warning hierlab emits.
+
+    One filter silences or escalates them all (the test suite turns them into errors).
+
+    Parameters
+    ----------
+    message : str, default ""
+        What was met and what it means for the result.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", HierlabWarning)
+    ...     warnings.warn("2 groups have fewer than 30 items", SmallSampleWarning)
+    >>> caught[0].category.__name__
+    'SmallSampleWarning'
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
 
 
 class EmptyInputError(HierlabError, ValueError):
-    """The input has no rows, nodes or paths to work with."""
+    """The input has no rows, nodes or paths to work with.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise EmptyInputError("The results table has no rows.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    EmptyInputError True
+    """
 
 
 class InvalidValueError(HierlabError, ValueError):
-    """A value is outside the allowed set or range."""
+    """A value is outside the allowed set or range.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise InvalidValueError("`confidence` must be in (0, 1), got 2.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    InvalidValueError True
+    """
 
 
 class InputShapeError(HierlabError, ValueError):
-    """Arrays or tables do not have the shapes or columns that were expected."""
+    """Arrays or tables do not have the shapes or columns that were expected.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise InputShapeError("The results table has no column 'correct'.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    InputShapeError True
+    """
 
 
 class InputTypeError(HierlabError, TypeError):
-    """An argument has the wrong type (a list where a table is needed, text where numbers are)."""
+    """An argument has the wrong type (a list where a table is needed, text where numbers are).
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise InputTypeError("`tree` must be a hierlab Tree, got list.")
+    ... except TypeError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    InputTypeError True
+    """
 
 
 class DuplicateRowsError(InputShapeError):
-    """A table holds the same key (for example the same ``model, item`` pair) more than once."""
+    """A table holds the same key (for example the same ``model, item`` pair) more than once.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise DuplicateRowsError("2 (model, item) pairs occur twice.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    DuplicateRowsError True
+    """
+
+
+class MissingDependencyError(HierlabError, ImportError):
+    """An optional package a function needs is not installed; the message names the extra.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise MissingDependencyError("Install the embed extra: pip install 'hierlab[embed]'.")
+    ... except ImportError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    MissingDependencyError True
+    """
 
 
 class MissingValueError(InvalidValueError):
-    """A value that must be present is null or NaN (and no ``on_missing=`` choice allows it)."""
+    """A value that must be present is null or NaN (and no ``on_missing=`` choice allows it).
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise MissingValueError("`correct` is null in 3 rows.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    MissingValueError True
+    """
 
 
 # --------------------------------------------------------------------------- warnings
 
 
 class ConvergenceWarning(HierlabWarning):
-    """An iterative estimate stopped before meeting its convergence criterion."""
+    """An iterative estimate stopped before meeting its convergence criterion.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What was met and what it means for the result.
+
+    Examples
+    --------
+    >>> issubclass(ConvergenceWarning, (HierlabWarning, UserWarning))
+    True
+    """
 
 
 class SeparationWarning(HierlabWarning):
-    """A regression has (quasi-)complete separation or empty cells; the estimate was adjusted."""
+    """A regression has (quasi-)complete separation or empty cells; the estimate was adjusted.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What was met and what it means for the result.
+
+    Examples
+    --------
+    >>> issubclass(SeparationWarning, (HierlabWarning, UserWarning))
+    True
+    """
 
 
 class SmallSampleWarning(HierlabWarning):
-    """A group or cell is too small for the asymptotic approximation a method relies on."""
+    """A group or cell is too small for the asymptotic approximation a method relies on.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What was met and what it means for the result.
+
+    Examples
+    --------
+    >>> issubclass(SmallSampleWarning, (HierlabWarning, UserWarning))
+    True
+    """
 
 
 # --------------------------------------------------------------------------- trees
 
 
 class TreeError(HierlabError, ValueError):
-    """The input does not describe a valid rooted tree."""
+    """The input does not describe a valid rooted tree.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise TreeError("The input does not describe a tree.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    TreeError True
+    """
 
 
 class CycleError(TreeError):
-    """The parent links contain a cycle; ``nodes`` lists the nodes on one cycle."""
+    """The parent links contain a cycle; ``nodes`` lists the nodes on one cycle.
+
+    Parameters
+    ----------
+    message : str
+        The cycle, node by node, and how to break it.
+    nodes : sequence, default ()
+        The nodes on one cycle (as the input names them); kept as ``.nodes``.
+
+    Examples
+    --------
+    >>> err = CycleError("a -> b -> a", nodes=["a", "b"])
+    >>> err.nodes, isinstance(err, ValueError)
+    (('a', 'b'), True)
+    """
 
     def __init__(self, message: str, nodes: Sequence[Any] = ()) -> None:
         super().__init__(message)
@@ -127,7 +331,20 @@ class CycleError(TreeError):
 
 
 class MultipleRootsError(TreeError):
-    """More than one node has no parent; ``roots`` lists them."""
+    """More than one node has no parent; ``roots`` lists them.
+
+    Parameters
+    ----------
+    message : str
+        The roots, and how to join them (``root=`` adds a synthetic root).
+    roots : sequence, default ()
+        The nodes without a parent; kept as ``.roots``.
+
+    Examples
+    --------
+    >>> MultipleRootsError("2 roots", roots=["a", "b"]).roots
+    ('a', 'b')
+    """
 
     def __init__(self, message: str, roots: Sequence[Any] = ()) -> None:
         super().__init__(message)
@@ -135,7 +352,20 @@ class MultipleRootsError(TreeError):
 
 
 class MultipleParentsError(TreeError):
-    """A node has two or more different parents (the input is a DAG, not a tree)."""
+    """A node has two or more different parents (the input is a DAG, not a tree).
+
+    Parameters
+    ----------
+    message : str
+        The nodes and their parents, and how to keep one parent.
+    parents : dict, optional
+        Node -> the tuple of its parents; kept as ``.parents``.
+
+    Examples
+    --------
+    >>> MultipleParentsError("'x' has 2 parents", parents={"x": ("a", "b")}).parents
+    {'x': ('a', 'b')}
+    """
 
     def __init__(self, message: str, parents: dict[Any, tuple[Any, ...]] | None = None) -> None:
         super().__init__(message)
@@ -143,27 +373,111 @@ class MultipleParentsError(TreeError):
 
 
 class UnknownParentError(TreeError):
-    """A parent is referenced that never appears as a node."""
+    """A parent is referenced that never appears as a node.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise UnknownParentError("Parent 'Europe' is not a node.")
+    ... except TreeError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    UnknownParentError True
+    """
 
 
 class NullLabelError(TreeError):
-    """A node label or path element is null or empty."""
+    """A node label or path element is null or empty.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise NullLabelError("Row 3 has an empty path element.")
+    ... except TreeError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    NullLabelError True
+    """
 
 
 class UnknownNodeError(TreeError):
-    """A node id, path or label does not exist in the tree."""
+    """A node id, path or label does not exist in the tree.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise UnknownNodeError("1 path(s) are not in the tree: 'a/x'.")
+    ... except TreeError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    UnknownNodeError True
+    """
 
 
 class AmbiguousLabelError(TreeError):
-    """A bare label names several nodes (in different branches); use paths instead."""
+    """A bare label names several nodes (in different branches); use paths instead.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise AmbiguousLabelError("'Paris' names 2 nodes; use paths.")
+    ... except TreeError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    AmbiguousLabelError True
+    """
 
 
 # --------------------------------------------------------------------------- data
 
 
 class DataDownloadError(HierlabError, OSError):
-    """A dataset file could not be downloaded or found in the cache or mirror."""
+    """A dataset file could not be downloaded or found in the cache or mirror.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise DataDownloadError("Could not download the file; set HIERLAB_DATA_MIRROR.")
+    ... except OSError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    DataDownloadError True
+    """
 
 
 class DataIntegrityError(HierlabError, ValueError):
-    """A downloaded file does not match its pinned sha256 hash."""
+    """A downloaded file does not match its pinned sha256 hash.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What went wrong and how to fix the input.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise DataIntegrityError("The file does not match its pinned sha256.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    DataIntegrityError True
+    """

@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-__all__ = ["Result", "Summary", "TestResult", "format_value"]
+from hierlab.errors import InputTypeError, format_items
+
+__all__ = ["Result", "Summary", "TestResult"]
 
 
-def format_value(value: Any) -> str:
+def _format_value(value: Any) -> str:
     """Format a number for a summary: 4 significant digits, thousands separators for counts.
 
     Parameters
@@ -57,7 +59,7 @@ def format_value(value: Any) -> str:
 
     Examples
     --------
-    >>> format_value(1234), format_value(0.000123456), format_value(float("nan"))
+    >>> _format_value(1234), _format_value(0.000123456), _format_value(float("nan"))
     ('1,234', '0.0001235', '-')
     """
     if value is None:
@@ -107,15 +109,42 @@ class Summary:
         tables: Mapping[str, pl.DataFrame] | None = None,
         notes: Sequence[str] = (),
     ) -> None:
+        if not isinstance(title, str):
+            raise InputTypeError(f"`title` must be text, got {type(title).__name__}.")
+        if isinstance(facts, str | bytes) or not isinstance(facts, Iterable):
+            raise InputTypeError(
+                f"`facts` must be a list of (name, value) pairs, got {type(facts).__name__}."
+            )
+        facts = list(facts)
+        bad = [i for i, f in enumerate(facts) if not (isinstance(f, tuple | list) and len(f) == 2)]
+        if bad:
+            raise InputTypeError(
+                f"`facts` must hold (name, value) pairs; entries {format_items(bad)} are not."
+            )
+        if tables is not None and not isinstance(tables, Mapping):
+            raise InputTypeError(
+                f"`tables` must map names to polars DataFrames, got {type(tables).__name__}."
+            )
+        tables = dict(tables or {})
+        wrong = [k for k, t in tables.items() if not isinstance(t, pl.DataFrame)]
+        if wrong:
+            raise InputTypeError(
+                f"`tables` must hold polars DataFrames; {format_items(wrong)} are not."
+            )
+        if isinstance(notes, str | bytes) or not isinstance(notes, Iterable):
+            raise InputTypeError(
+                f"`notes` must be a list of texts (wrap one note in a list), got "
+                f"{type(notes).__name__}."
+            )
         self.title = title
         self.facts = [(str(k), v) for k, v in facts]
-        self.tables = dict(tables or {})
+        self.tables = {str(k): t for k, t in tables.items()}
         self.notes = [str(n) for n in notes]
 
     def __str__(self) -> str:
         lines = [self.title, "-" * len(self.title)]
         width = max((len(k) for k, _ in self.facts), default=0)
-        lines += [f"{k:<{width}}  {format_value(v)}" for k, v in self.facts]
+        lines += [f"{k:<{width}}  {_format_value(v)}" for k, v in self.facts]
         with pl.Config(tbl_rows=30, tbl_cols=12, tbl_hide_dataframe_shape=True, fmt_str_lengths=40):
             for name, table in self.tables.items():
                 lines += ["", f"{name}:", str(table)]
@@ -130,7 +159,7 @@ class Summary:
         if self.facts:
             rows = "".join(
                 f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-                f"<td style='text-align:right'>{html.escape(format_value(v))}</td></tr>"
+                f"<td style='text-align:right'>{html.escape(_format_value(v))}</td></tr>"
                 for k, v in self.facts
             )
             parts.append(f"<table>{rows}</table>")
@@ -141,12 +170,11 @@ class Summary:
         return "".join(parts)
 
 
-@dataclass(frozen=True, eq=False)
 class Result:
     """Base class of hierlab's results: frozen, compared by identity, with a summary.
 
-    Subclasses implement :meth:`summary` and, where a table is the natural form,
-    :meth:`to_polars`.
+    Subclasses are ``@dataclass(frozen=True, eq=False)`` records that implement
+    :meth:`summary` and, where a table is the natural form, :meth:`to_polars`.
 
     Examples
     --------

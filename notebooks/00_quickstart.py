@@ -43,11 +43,11 @@ demo.tree.to_polars().filter(pl.col("depth") == 1).select("label", "size", "n_le
 
 # %%
 fit = fit_irt(responses_from_long(demo.results), "2pl")
-recovered = fit.abilities.join(demo.truth.abilities, left_on="respondent", right_on="model")
+recovered = fit.abilities.join(demo.truth.abilities, on="model")
 print(
     f"correlation of estimated and planted ability: {recovered.select(pl.corr('theta', 'theta_right')).item():.3f}"
 )
-recovered.select("respondent", "theta", "theta_sd", "theta_right").head(4)
+recovered.select("model", "theta", "theta_se", "theta_right").head(4)
 
 # %% [markdown]
 # ## One bias map
@@ -55,7 +55,7 @@ recovered.select("respondent", "theta", "theta_sd", "theta_right").head(4)
 
 # %%
 regions = disaggregate(demo.results, "region", n_boot=0)
-forest = plot.forest_plot(regions, model=recovered["respondent"][0], title="Accuracy by region")
+forest = plot.forest_plot(regions, model=recovered["model"][0], title="Accuracy by region")
 forest
 
 # %% [markdown]
@@ -66,8 +66,8 @@ forest
 levels = ["Region", "Sub-region", "Country", "Admin1", "City"]
 chosen = demo.truth.abilities["model"].to_list()[::4]
 curves = plot.depth_curves(
-    accuracy_by_depth(demo.predictions.filter(pl.col("model").is_in(chosen)), demo.tree),
-    level_labels=levels,
+    accuracy_by_depth(demo.tree, demo.predictions.filter(pl.col("model").is_in(chosen))),
+    depth_labels=levels,
 )
 curves
 
@@ -77,6 +77,6 @@ curves
 
 # %%
 if EXPORT:
-    written = plot.save(curves, "00_depth_curves", ("svg", "png"), FIG_DIR)
-    written += plot.save(forest, "00_forest_region", ("svg", "png"), FIG_DIR)
+    written = plot.save(curves, "00_depth_curves", formats=("svg", "png"), folder=FIG_DIR)
+    written += plot.save(forest, "00_forest_region", formats=("svg", "png"), folder=FIG_DIR)
     print([p.name for p in written])

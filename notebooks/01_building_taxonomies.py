@@ -57,7 +57,7 @@ from_paths.to_polars().select("id", "label", "depth", "path")
 # %%
 semeval = fetch_semeval_taxonomy(SEMEVAL)
 gold = semeval.tree
-print(semeval.card.summary().splitlines()[0], "|", gold)
+print(semeval.card.name, "|", gold)
 print("multi-parent terms:", semeval.multi_parent.height)
 for name in ("nyt", "rcv1"):
     print(name, fetch_label_tree(name).tree)
@@ -72,7 +72,7 @@ icicle
 # ## Rebuilding the taxonomy from embeddings
 # Embed every leaf term, build a tree bottom-up (agglomerative clustering) and top-down
 # (recursive k-means), and compare each with the gold standard: Fowlkes-Mallows (FM) agreement
-# of the partitions at each level, and the correlation of tree distances between leaves (CPCC).
+# of the partitions at each depth, and the correlation of tree distances between leaves (a CPCC).
 # A chance reference keeps the numbers honest: the same built tree with its leaves shuffled.
 
 # %%
@@ -96,9 +96,9 @@ def shuffled(tree: Tree, seed: int) -> Tree:
 
 rows = []
 for name, tree in built.items():
-    fm = fowlkes_mallows_by_level(tree, gold)["fm"][0]
+    fm = fowlkes_mallows_by_level(gold, tree)["fowlkes_mallows"][0]
     chance = np.mean(
-        [fowlkes_mallows_by_level(shuffled(tree, s), gold)["fm"][0] for s in range(10)]
+        [fowlkes_mallows_by_level(gold, shuffled(tree, s))["fowlkes_mallows"][0] for s in range(10)]
     )
     rows.append(
         (
@@ -106,11 +106,13 @@ for name, tree in built.items():
             tree.n_nodes,
             round(fm, 3),
             round(chance, 3),
-            round(tree_distance_correlation(tree, gold), 3),
+            round(tree_distance_correlation(gold, tree), 3),
         )
     )
 scores = pl.DataFrame(
-    rows, schema=["method", "nodes", "fm_top_level", "fm_chance", "cpcc"], orient="row"
+    rows,
+    schema=["method", "nodes", "fm_depth_1", "fm_depth_1_chance", "distance_correlation"],
+    orient="row",
 )
 scores
 
@@ -119,7 +121,7 @@ scores
 # embedding of a term's name carries only part of what the experts used.
 
 # %%
-edges = edge_table(built["bottom-up"], gold, match="label")
+edges = edge_table(gold, built["bottom-up"], match="label")
 edge_chart = plot.edge_comparison_plot(
     edges.filter(pl.col("status") != "extra"), title="Gold edges recovered bottom-up"
 )
@@ -143,10 +145,12 @@ expansion = evaluate_expansion(gold, node_emb, held)
 
 # %%
 mv = fetch_mathvista()
-declared = Tree.from_levels(mv.items, ["category", "task", "source", "item"], root="MathVista")
+declared = Tree.from_levels(
+    mv.items, levels=["category", "task", "source", "item"], root="MathVista"
+)
 empirical = build_from_responses(mv.matrix, branching=4, max_depth=3)
-agreement = fowlkes_mallows_by_level(empirical, declared)
-print("CPCC:", round(tree_distance_correlation(empirical, declared), 3))
+agreement = fowlkes_mallows_by_level(declared, empirical)
+print("distance correlation:", round(tree_distance_correlation(declared, empirical), 3))
 agreement
 
 # %% [markdown]
@@ -163,5 +167,5 @@ explorer
 
 # %%
 if EXPORT:
-    plot.save(icicle, "01_semeval_icicle", ("svg", "png"), FIG_DIR)
-    plot.save(edge_chart, "01_edges_recovered", ("svg", "png"), FIG_DIR)
+    plot.save(icicle, "01_semeval_icicle", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(edge_chart, "01_edges_recovered", formats=("svg", "png"), folder=FIG_DIR)

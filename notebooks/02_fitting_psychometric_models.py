@@ -31,7 +31,7 @@ from hierlab.datasets import fetch_chembench, fetch_mathvista
 from hierlab.errors import HierlabWarning
 from hierlab.irt import (
     audit_items,
-    compare_models,
+    compare_fits,
     evaluate_subsets,
     fit_irt,
     reliability,
@@ -43,13 +43,7 @@ warnings.simplefilter(
     "ignore", HierlabWarning
 )  # both benchmarks have items every model gets right or wrong
 mv, cb = fetch_mathvista(), fetch_chembench()
-print(
-    mv.card.summary().splitlines()[0],
-    mv.matrix.shape,
-    "|",
-    cb.card.summary().splitlines()[0],
-    cb.matrix.shape,
-)
+print(mv.card.name, mv.matrix.shape, "|", cb.card.name, cb.matrix.shape)
 
 # %% [markdown]
 # ## Which model fits? 1PL vs 2PL vs 3PL
@@ -58,7 +52,7 @@ print(
 
 # %%
 fits = {m: fit_irt(mv.matrix, m) for m in IRT_MODELS.split(",")}
-comparison = compare_models(*fits.values())
+comparison = compare_fits(*fits.values())
 print(comparison.summary())
 
 # %% [markdown]
@@ -68,9 +62,7 @@ print(comparison.summary())
 
 # %%
 fit = fits["2pl"]
-ab = fit.abilities.join(
-    mv.models.select(pl.col("model").alias("respondent"), "name", "is_baseline"), on="respondent"
-)
+ab = fit.abilities.join(mv.models.select("model", "name", "is_baseline"), on="model")
 ab = ab.with_columns(
     rank_theta=pl.col("theta").rank("ordinal", descending=True),
     rank_accuracy=pl.col("mean").rank("ordinal", descending=True),
@@ -82,7 +74,7 @@ print(
     {k: round(v, 3) for k, v in reliability(fit).items()},
 )
 ab.sort("theta", descending=True).select(
-    "name", "theta", "theta_sd", "mean", "rank_theta", "rank_accuracy"
+    "name", "theta", "theta_se", "mean", "rank_theta", "rank_accuracy"
 )
 
 # %% [markdown]
@@ -98,7 +90,9 @@ audit.join(mv.items.select("item", "question", "answer"), on="item").select(
 ).head(5)
 
 # %%
-audit_chart = plot.audit_plot(fit, audit, title="MathVista: items by difficulty and discrimination")
+audit_chart = plot.audit_plot(
+    fit, audit=audit, title="MathVista: items by difficulty and discrimination"
+)
 audit_chart
 
 # %% [markdown]
@@ -116,9 +110,9 @@ info_chart | wright
 
 # %%
 cb_fits = {m: fit_irt(cb.matrix, m) for m in ("1pl", "2pl")}
-print(compare_models(*cb_fits.values()).summary())
+print(compare_fits(*cb_fits.values()).summary())
 cb_ab = cb_fits["2pl"].abilities.sort("theta", descending=True)
-cb_ab.select("respondent", "theta", "theta_sd", "mean").head(8)
+cb_ab.select("model", "theta", "theta_se", "mean").head(8)
 
 # %% [markdown]
 # ## Ability profiles by topic: spiky models
@@ -126,11 +120,9 @@ cb_ab.select("respondent", "theta", "theta_sd", "mean").head(8)
 # significantly (Holm-corrected) from its ability on all other questions.
 
 # %%
-profiles = topic_profiles(
-    mv.matrix, mv.items.select("item", pl.col("task").alias("topic")), min_items=50
-)
+profiles = topic_profiles(mv.matrix, mv.items, group="task", min_items=50)
 print(
-    profiles.profiles.filter("spiky").select("respondent", "topic", "theta", "rest_theta", "p_holm")
+    profiles.profiles.filter("spiky").select("model", "topic", "theta", "rest_theta", "p_adjusted")
 )
 profile_chart = plot.profile_heatmap(profiles, title="MathVista: ability by task (outlined: spiky)")
 profile_chart
@@ -183,7 +175,7 @@ explorer
 
 # %%
 if EXPORT:
-    plot.save(audit_chart, "02_mathvista_audit", ("svg", "png"), FIG_DIR)
-    plot.save(wright, "02_mathvista_wright_map", ("svg", "png"), FIG_DIR)
-    plot.save(profile_chart, "02_mathvista_profiles", ("svg", "png"), FIG_DIR)
-    plot.save(info_chart, "02_mathvista_information", ("svg", "png"), FIG_DIR)
+    plot.save(audit_chart, "02_mathvista_audit", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(wright, "02_mathvista_wright_map", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(profile_chart, "02_mathvista_profiles", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(info_chart, "02_mathvista_information", formats=("svg", "png"), folder=FIG_DIR)

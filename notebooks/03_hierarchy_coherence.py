@@ -35,7 +35,7 @@ from hierlab.coherence import (
     per_level_scores,
 )
 from hierlab.datasets import fetch_earthwhere, load_demo
-from hierlab.datasets.experiment import minilm_geolocation
+from hierlab.experiments import minilm_geolocation
 
 plot.enable_theme()
 demo = load_demo(seed=SEED)
@@ -107,11 +107,11 @@ for (model,), g in experiment.predictions.group_by("model", maintain_order=True)
         pl.col("depth") > 0
     )
     rows.append(scores.with_columns(model=pl.lit(model)))
-level_table = pl.concat(rows).with_columns(ci_low=pl.col("accuracy"), ci_high=pl.col("accuracy"))
+by_depth = pl.concat(rows).with_columns(ci_low=pl.col("accuracy"), ci_high=pl.col("accuracy"))
 level_chart = plot.depth_curves(
-    level_table,
+    by_depth,
     title="MiniLM geolocation: accuracy by level",
-    level_labels=["Region", "Sub-region", "Country", "Admin1"],
+    depth_labels=["Region", "Sub-region", "Country", "Admin1"],
 )
 level_chart
 
@@ -131,4 +131,4 @@ print("mean path score:", round(float(np.nanmean(path_score(ew_tree, true_nodes,
 
 # %%
 if EXPORT:
-    plot.save(level_chart, "03_minilm_levels", ("svg", "png"), FIG_DIR)
+    plot.save(level_chart, "03_minilm_levels", formats=("svg", "png"), folder=FIG_DIR)

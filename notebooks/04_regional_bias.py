@@ -32,7 +32,7 @@ from hierlab.bias import (
     shrink_along_tree,
 )
 from hierlab.datasets import fetch_earthwhere, fetch_un_m49, load_demo
-from hierlab.datasets.experiment import minilm_geolocation
+from hierlab.experiments import minilm_geolocation
 
 plot.enable_theme()
 demo = load_demo(n_items=N_ITEMS, n_models=N_MODELS, seed=SEED)
@@ -62,7 +62,7 @@ forest
 # %%
 gaps = disparity(regions)
 disparity_chart = plot.disparity_plot(gaps, title="Best minus worst region (95% bootstrap CI)")
-gaps.select("model", "gap", "gap_low", "gap_high", "relative_gap", "worst_group")
+gaps.select("model", "gap", "gap_ci_low", "gap_ci_high", "relative_gap", "worst_group")
 
 # %% [markdown]
 # ## Tests
@@ -73,7 +73,7 @@ gaps.select("model", "gap", "gap_low", "gap_high", "relative_gap", "worst_group"
 
 # %%
 het = heterogeneity_test(demo.results, "region")
-print(f"heterogeneity: chi2 = {het['wald_chi2']:.1f}, df = {het['df']}, p = {het['p']:.2g}")
+print(f"heterogeneity: chi2 = {het.statistic:.1f}, df = {het.df:g}, p = {het.p_value:.2g}")
 print(group_vs_rest(demo.results, "region"))
 irt_adjusted_effects(demo.results, "region").join(
     demo.truth.region_effects, left_on="group", right_on="region", how="left"
@@ -88,7 +88,7 @@ irt_adjusted_effects(demo.results, "region").join(
 one_model = demo.results.filter(pl.col("model") == weak["model"]).join(
     demo.items.select("item", "node"), on="item"
 )
-pooled = shrink_along_tree(one_model, demo.tree, max_depth=3)
+pooled = shrink_along_tree(demo.tree, one_model, max_depth=3)
 pooled.filter(pl.col("depth") == 3).sort("n").select(
     "path", "n", "raw", "pooled", "parent_pooled"
 ).head(8)
@@ -101,7 +101,7 @@ pooled.filter(pl.col("depth") == 3).sort("n").select(
 ew = fetch_earthwhere()
 countries = fetch_un_m49().countries.filter(pl.col("region_source") == "M49")
 reference = countries.group_by("region").len().rename({"len": "countries"})
-print(coverage(ew.country_items, "region", reference, reference_value="countries"))
+print(coverage(ew.country_items, "region", reference=reference, reference_value="countries"))
 coverage_chart = plot.coverage_map(
     ew.country_items, title="EarthWhere (WhereCountry): items per country"
 )
@@ -147,4 +147,4 @@ if EXPORT:
         (coverage_chart, "04_earthwhere_coverage"),
         (minilm_chart, "04_minilm_regions"),
     ):
-        plot.save(chart, name, ("svg", "png"), FIG_DIR)
+        plot.save(chart, name, formats=("svg", "png"), folder=FIG_DIR)

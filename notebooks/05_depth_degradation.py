@@ -22,15 +22,15 @@ import polars as pl
 
 from hierlab import plot
 from hierlab.datasets import load_demo
-from hierlab.datasets.experiment import minilm_geolocation
 from hierlab.depth import (
     accuracy_by_depth,
     compare_slopes,
     deepest_correct,
     depth_regression,
-    level_table,
+    depth_table,
     survival,
 )
+from hierlab.experiments import minilm_geolocation
 
 plot.enable_theme()
 demo = load_demo(n_items=N_ITEMS, n_models=N_MODELS, seed=SEED)
@@ -45,10 +45,10 @@ preds = demo.predictions.filter(pl.col("model").is_in(chosen))
 # perfect, so levels with many candidates are not flattered.
 
 # %%
-acc = accuracy_by_depth(preds, demo.tree)
-raw_chart = plot.depth_curves(acc, level_labels=levels, title="Demo: accuracy by level")
+acc = accuracy_by_depth(demo.tree, preds)
+raw_chart = plot.depth_curves(acc, depth_labels=levels, title="Demo: accuracy by level")
 normalised_chart = plot.depth_curves(
-    acc, level_labels=levels, normalised=True, title="Chance-normalised"
+    acc, depth_labels=levels, normalised=True, title="Chance-normalised"
 )
 raw_chart | normalised_chart
 
@@ -58,13 +58,13 @@ raw_chart | normalised_chart
 # offsets fall with depth, so conditional accuracy falls too.
 
 # %%
-surv = survival(preds, demo.tree)
-survival_chart = plot.survival_plot(surv, level_labels=levels)
+surv = survival(demo.tree, preds)
+survival_chart = plot.survival_plot(surv, depth_labels=levels)
 survival_chart
 
 # %%
 deepest_chart = plot.deepest_correct_cdf(
-    deepest_correct(preds, demo.tree), title="Deepest right level"
+    deepest_correct(demo.tree, preds), title="Deepest right level"
 )
 deepest_chart
 
@@ -75,12 +75,10 @@ deepest_chart
 # one slope; `compare_slopes` compares two.
 
 # %%
-reg = depth_regression(level_table(preds, demo.tree))
-print(
-    f"equal slopes: chi2 = {reg.interaction_test['chi2']:.1f}, p = {reg.interaction_test['p']:.2g}"
-)
-print(compare_slopes(reg, chosen[0], chosen[-1]))
-reg.slopes
+reg = depth_regression(depth_table(demo.tree, preds))
+print(f"equal slopes: chi2 = {reg.equal_slopes.statistic:.1f}, p = {reg.equal_slopes.p_value:.2g}")
+print(compare_slopes(reg, chosen[0], chosen[-1]).summary())
+reg.summary()
 
 # %% [markdown]
 # ## A real model: MiniLM placing cities
@@ -88,13 +86,13 @@ reg.slopes
 
 # %%
 experiment = minilm_geolocation(n_cities=N_CITIES, seed=SEED)
-minilm_acc = accuracy_by_depth(experiment.predictions, experiment.tree)
+minilm_acc = accuracy_by_depth(experiment.tree, experiment.predictions)
 minilm_chart = plot.depth_curves(
-    minilm_acc, level_labels=levels[:4], title="MiniLM: accuracy by level"
+    minilm_acc, depth_labels=levels[:4], title="MiniLM: accuracy by level"
 )
-minilm_reg = depth_regression(level_table(experiment.predictions, experiment.tree))
-print(minilm_reg.slopes.select("model", "slope", "ci_low", "ci_high", "odds_ratio"))
-print(compare_slopes(minilm_reg, "MiniLM top-down", "MiniLM flat"))
+minilm_reg = depth_regression(depth_table(experiment.tree, experiment.predictions))
+print(minilm_reg.slopes.select("model", "estimate", "ci_low", "ci_high", "odds_ratio"))
+print(compare_slopes(minilm_reg, "MiniLM top-down", "MiniLM flat").summary())
 minilm_chart
 
 # %% [markdown]
@@ -104,7 +102,7 @@ minilm_chart
 # %%
 from hierlab.widgets import explore_depth
 
-explorer = explore_depth(demo.predictions, demo.tree, level_labels=levels)
+explorer = explore_depth(demo.tree, demo.predictions, depth_labels=levels)
 explorer.controls["measure"].value = "survival"
 assert "hconcat" in explorer.chart.to_dict()
 explorer
@@ -117,4 +115,4 @@ if EXPORT:
         (deepest_chart, "05_demo_deepest"),
         (minilm_chart, "05_minilm_accuracy_by_level"),
     ):
-        plot.save(chart, name, ("svg", "png"), FIG_DIR)
+        plot.save(chart, name, formats=("svg", "png"), folder=FIG_DIR)

@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline data mirror.
+"""Shared fixtures: the offline data mirror; ``tools/`` made importable.
 
 Tests that read real public data use the mirror named by ``HIERLAB_DATA_MIRROR`` or, by
 default, ``../shared/data/mirror`` beside the repository. When neither exists (a user's
@@ -8,11 +8,17 @@ machine) they are skipped with a reason; under CI (``CI`` set) a missing mirror 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# tools/ (the gallery and the notebook runner) is not installed; its tests import it from
+# the checkout
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 
 def mirror_root() -> Path | None:

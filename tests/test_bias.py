@@ -21,6 +21,8 @@ from hierlab.bias import (
     shrink_along_tree,
 )
 from hierlab.datasets import load_demo
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
+from hierlab.results import TestResult
 from hierlab.stats import wilson_interval
 
 
@@ -79,7 +81,7 @@ def test_cluster_bootstrap_coverage_for_a_continuous_metric() -> None:
                 "region": ["R"] * n,
             }
         )
-        row = disaggregate(table, "region", metric="score", n_boot=400, seed=rep).table.row(
+        row = disaggregate(table, "region", correct="score", n_boot=400, seed=rep).table.row(
             0, named=True
         )
         hits.append(row["ci_low"] <= 0.5 <= row["ci_high"])
@@ -110,13 +112,13 @@ def test_heterogeneity_test_has_the_right_size() -> None:
                 )
             )
         out = heterogeneity_test(pl.concat(rows), "g")
-        rejections.append(out["p"] < 0.05)
+        rejections.append(out.p_value < 0.05)
     assert 0.0 <= np.mean(rejections) <= 0.12
 
 
 def test_planted_regional_effects_are_recovered(demo) -> None:
     het = heterogeneity_test(demo.results, "region")
-    assert het["p"] < 1e-6
+    assert isinstance(het, TestResult) and het.p_value < 1e-6 and het.df == 4
     adjusted = dict(
         irt_adjusted_effects(demo.results, "region").select("group", "estimate").iter_rows()
     )
@@ -124,7 +126,8 @@ def test_planted_regional_effects_are_recovered(demo) -> None:
     assert adjusted["Europe"] > adjusted["Americas"] > 0 and adjusted["Asia"] > 0
     vs_rest = group_vs_rest(demo.results, "region")
     africa = vs_rest.filter(pl.col("group") == "Africa").row(0, named=True)
-    assert africa["effect"] < 0 and africa["p_adj"] < 0.01
+    assert africa["estimate"] < 0 and africa["p_adjusted"] < 0.01
+    assert vs_rest["p_value"].is_sorted() and (vs_rest["p_adjusted"] >= vs_rest["p_value"]).all()
     # a model with a planted weak region shows a different gap than one without
     planted = demo.truth.model_region_effects.filter(pl.col("delta") == -1.2).row(0, named=True)
     clean = demo.truth.model_region_effects.group_by("model").agg(
@@ -132,21 +135,30 @@ def test_planted_regional_effects_are_recovered(demo) -> None:
     )
     other = clean.filter("ok")["model"].sort()[0]
     inter = model_group_interaction(demo.results, "region", other, planted["model"])
-    assert inter["df"] == 4 and 0 <= inter["p"] <= 1
+    assert inter.df == 4 and 0 <= inter.p_value <= 1
+    assert inter.table["group"].to_list() == ["Americas", "Asia", "Europe", "Oceania"]
+    assert inter.p_value < 0.05  # the planted weak region shows up as an interaction
 
 
 def test_heterogeneity_matches_a_direct_statsmodels_fit(demo) -> None:
-    het = heterogeneity_test(demo.results, "region", reference="Africa")
+    het = heterogeneity_test(demo.results, "region", reference_group="Africa")
     data = demo.results.to_pandas()
     direct = smf.glm(
         "correct ~ C(region, Treatment('Africa')) + C(model)",
         data=data,
         family=sm.families.Binomial(),
     ).fit(cov_type="cluster", cov_kwds={"groups": data["item"].astype("category").cat.codes})
-    for row in het["effects"].iter_rows(named=True):
+    for row in het.table.iter_rows(named=True):
         name = f"C(region, Treatment('Africa'))[T.{row['group']}]"
-        assert row["effect"] == pytest.approx(direct.params[name], rel=1e-8)
+        assert row["estimate"] == pytest.approx(direct.params[name], rel=1e-8)
         assert row["se"] == pytest.approx(direct.bse[name], rel=1e-6)
+        assert row["p_value"] == pytest.approx(direct.pvalues[name], rel=1e-6)
+    names = [n for n in direct.params.index if n.startswith("C(region")]
+    wald = direct.wald_test(
+        np.eye(len(direct.params))[[direct.params.index.get_loc(n) for n in names]], scalar=True
+    )
+    assert het.statistic == pytest.approx(float(np.squeeze(wald.statistic)), rel=1e-6)
+    assert het.fitted is not None and "null hypothesis" in str(het.summary())
 
 
 def test_disparity_summaries(demo) -> None:
@@ -154,7 +166,7 @@ def test_disparity_summaries(demo) -> None:
     disp = disparity(d)
     assert disp.height == 12
     row = disp.row(0, named=True)
-    assert row["gap_low"] <= row["gap"] <= row["gap_high"]
+    assert row["gap_ci_low"] <= row["gap"] <= row["gap_ci_high"]
     assert row["ratio"] == pytest.approx(row["relative_gap"] + 1)
     # a model with no results in one region still gets a disparity over the others
     partial = demo.results.filter(
@@ -168,13 +180,17 @@ def test_tree_levels_as_groups(demo) -> None:
     res = demo.results.join(demo.items.select("item", "node"), on="item")
     d = disaggregate(res, "sub_region_level", tree=demo.tree, depth=2, n_boot=0)
     assert all(g.startswith("World / ") and g.count(" / ") == 2 for g in d.groups)
+    assert d.group == "sub_region_level" and "sub_region_level" in str(d.summary())
+    by_path = res.with_columns(node=pl.Series(demo.tree.paths(res["node"].to_numpy(), sep="/")))
+    same = disaggregate(by_path, "sub_region_level", tree=demo.tree, depth=2, n_boot=0)
+    assert same.to_polars().equals(d.to_polars())  # nodes given as paths work too
 
 
 def test_shrinkage_pulls_small_groups_harder(demo) -> None:
     res = demo.results.filter(pl.col("model") == "Dune").join(
         demo.items.select("item", "node"), on="item"
     )
-    s = shrink_along_tree(res, demo.tree, max_depth=3)
+    s = shrink_along_tree(demo.tree, res, max_depth=3)
     countries = s.filter(pl.col("depth") == 3)
     lo = np.minimum(countries["raw"], countries["parent_pooled"])
     hi = np.maximum(countries["raw"], countries["parent_pooled"])
@@ -191,13 +207,23 @@ def test_coverage_and_bad_input(demo) -> None:
     cov = coverage(demo.items, "region")
     assert cov["items"].sum() == 600 and cov["ratio"].max() > 1.5
     with pytest.warns(UserWarning, match="no reference value"):
-        coverage(demo.items, "region", pl.DataFrame({"region": ["Europe"], "population": [1.0]}))
-    with pytest.raises(ValueError, match="at least two groups"):
+        coverage(
+            demo.items,
+            "region",
+            reference=pl.DataFrame({"region": ["Europe"], "population": [1.0]}),
+        )
+    with pytest.raises(InvalidValueError, match="at least two groups"):
         heterogeneity_test(demo.results.with_columns(region=pl.lit("one")), "region")
-    with pytest.raises(ValueError, match="'continent'"):
+    with pytest.raises(InputShapeError, match="'continent'"):
         disaggregate(demo.results, "continent")
-    with pytest.raises(ValueError, match="no results"):
+    with pytest.raises(InvalidValueError, match="no results"):
         model_group_interaction(demo.results, "region", "Aurora", "Nobody")
+    with pytest.raises(InvalidValueError, match="'Atlantis'"):
+        heterogeneity_test(demo.results, "region", reference_group="Atlantis")
+    with pytest.raises(InputTypeError, match="`d`"):
+        disparity(demo.results)  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="`tree`"):
+        shrink_along_tree(demo.results, demo.tree)  # type: ignore[arg-type]
 
 
 @pytest.mark.mirror
@@ -208,6 +234,6 @@ def test_earthwhere_coverage_against_countries() -> None:
     wc = fetch_earthwhere().country_items
     countries = fetch_un_m49().countries.filter(pl.col("region_source") == "M49")
     ref = countries.group_by("region").len().rename({"len": "countries"})
-    cov = coverage(wc, "region", ref, reference_value="countries")
+    cov = coverage(wc, "region", reference=ref, reference_value="countries")
     ratios = dict(cov.select("group", "ratio").iter_rows())
     assert ratios["Oceania"] < 0.1 and ratios["Europe"] > 1.3  # 1 of 500 items in Oceania

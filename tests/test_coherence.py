@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hierlab import Tree
 from hierlab.coherence import (
     constrained_f1,
-    cpcc,
+    embedding_distance_correlation,
     hierarchical_distance_at_k,
     hierarchical_precision_at_k,
     hierarchical_prf,
@@ -26,6 +26,7 @@ from hierlab.coherence import (
     taxonomy_coherence,
 )
 from hierlab.datasets import load_demo
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
 
 
 def balanced_tree(branching: int = 3, depth: int = 3, unique: bool = True) -> Tree:
@@ -167,15 +168,21 @@ def test_ladder_score() -> None:
     t = pl.DataFrame(
         {
             "item": ["a", "a", "a", "b", "b", "b"],
-            "level": ["role", "zero-shot", "few-shot"] * 2,
-            "solved": [False, False, True, False, False, False],
+            "step": ["role", "zero-shot", "few-shot"] * 2,
+            "correct": [0, 0, 1, 0, 0, 0],
         }
     )
     out = ladder_score(t, order=["role", "zero-shot", "few-shot"])
     assert dict(out.iter_rows()) == {"a": 3.0, "b": 4.0}
+    renamed = t.rename({"step": "prompt", "correct": "solved"})
+    assert ladder_score(renamed, step="prompt", correct="solved").equals(
+        ladder_score(t)  # sorted step order: few-shot, role, zero-shot
+    )
+    with pytest.raises(InvalidValueError, match="'few-shot'"):
+        ladder_score(t, order=["role", "zero-shot"])
 
 
-def test_taxonomy_coherence_and_cpcc() -> None:
+def test_taxonomy_coherence_and_distance_correlation() -> None:
     tree = Tree.from_paths(["A/a1", "A/a2", "B/b1", "B/b2"], root="r")
     rng = np.random.default_rng(0)
     centres = {"A": rng.normal(size=16), "B": rng.normal(size=16)}
@@ -186,10 +193,50 @@ def test_taxonomy_coherence_and_cpcc() -> None:
     emb[0] = rng.normal(size=16)
     coh = taxonomy_coherence(tree, emb)
     assert coh.filter(pl.col("label") == "A")["separation"][0] > 0.5
-    assert cpcc(tree, emb) > 0.8
-    assert abs(cpcc(tree, rng.normal(size=(tree.n_nodes, 16)))) < 0.8
-    with pytest.raises(ValueError, match="one row per node"):
+    assert embedding_distance_correlation(tree, emb) > 0.8
+    noise = rng.normal(size=(tree.n_nodes, 16))
+    assert abs(embedding_distance_correlation(tree, noise)) < 0.8
+    assert embedding_distance_correlation(tree, emb, nodes=tree.leaves()) == pytest.approx(
+        embedding_distance_correlation(tree, emb)
+    )
+    with pytest.raises(InputShapeError, match="one row per node"):
         taxonomy_coherence(tree, emb[:3])
+
+
+def test_taxonomy_coherence_matches_a_direct_computation() -> None:
+    tree = Tree.from_paths(["A/a1", "A/a2", "A/a3", "B/b1", "B/b2", "C/c1"], root="r")
+    emb = np.random.default_rng(5).normal(size=(tree.n_nodes, 8))
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    coh = taxonomy_coherence(tree, emb)
+    assert coh["label"].to_list() == ["r", "A", "B"]  # C has a single child
+    for row in coh.iter_rows(named=True):
+        kids = tree.children(row["node"])
+        sim = unit[kids] @ unit[kids].T
+        k = len(kids)
+        assert row["sibling_cohesion"] == pytest.approx((sim.sum() - k) / (k * (k - 1)))
+        assert row["parent_child"] == pytest.approx((unit[kids] @ unit[row["node"]]).mean())
+        others = np.setdiff1d(tree.at_depth(row["depth"] + 1), kids)
+        if len(others) == 0:  # the root's children have no cousins
+            assert np.isnan(row["separation"])
+            continue
+        outside = (unit[kids] @ unit[others].T).mean()
+        assert row["separation"] == pytest.approx(row["sibling_cohesion"] - outside)
+
+
+def test_wrong_input_names_the_argument() -> None:
+    tree = Tree.from_paths(["A/B", "A/C"], root="r")
+    with pytest.raises(InputTypeError, match="`tree`"):
+        hierarchical_prf(object(), ["A/B"], ["A/C"])  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="`pred`"):
+        hierarchical_prf(tree, ["A/B"], object())
+    with pytest.raises(InputShapeError, match="`true` has 2 predictions but `pred` has 1"):
+        lca_prf(tree, ["A/B", "A/C"], ["A/C"])
+    with pytest.raises(InvalidValueError, match="average"):
+        hierarchical_prf(tree, ["A/B"], ["A/C"], average="macro")  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="`true_sets`"):
+        constrained_f1(tree, object(), [["A"]])
+    with pytest.raises(InvalidValueError, match="`k`"):
+        hierarchical_distance_at_k(tree, ["A/B"], np.array([[1]]), 0)
 
 
 @st.composite

@@ -15,10 +15,12 @@ from hierlab.depth import (
     compare_slopes,
     deepest_correct,
     depth_regression,
+    depth_table,
     error_lca_depths,
-    level_table,
     survival,
 )
+from hierlab.errors import InputTypeError
+from hierlab.results import TestResult
 
 
 @pytest.fixture
@@ -35,9 +37,9 @@ def small():
     return tree, preds
 
 
-def test_level_table_by_hand(small) -> None:
+def test_depth_table_by_hand(small) -> None:
     tree, preds = small
-    table = level_table(preds, tree)
+    table = depth_table(tree, preds)
     assert table.height == 12
     assert table["correct"].to_list() == [1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0]
     cond = table["conditional"].to_list()
@@ -49,19 +51,19 @@ def test_level_table_by_hand(small) -> None:
 
 def test_survival_conditional_and_deepest(small) -> None:
     tree, preds = small
-    s = survival(preds, tree)
+    s = survival(tree, preds)
     assert s["survival"].to_list() == [0.75, 0.5, 0.25]
     assert s["conditional"].to_list() == pytest.approx([0.75, 2 / 3, 0.5])
-    d = deepest_correct(preds, tree)
+    d = deepest_correct(tree, preds)
     assert dict(zip(d["depth"], d["count"], strict=True)) == {0: 1, 1: 1, 2: 1, 3: 1}
     assert d["cdf"].to_list()[-1] == pytest.approx(1.0)
-    e = error_lca_depths(preds, tree)
+    e = error_lca_depths(tree, preds)
     assert dict(zip(e["lca_depth"], e["count"], strict=True)) == {0: 1, 1: 1, 2: 1}
 
 
 def test_accuracy_by_depth_chance_normalised(small) -> None:
     tree, preds = small
-    acc = accuracy_by_depth(preds, tree)
+    acc = accuracy_by_depth(tree, preds)
     assert acc["accuracy"].to_list() == [0.75, 0.5, 0.25]
     # random-walk chance at depth 1 is 1/2 for every item
     assert acc["chance"][0] == pytest.approx(0.5)
@@ -75,16 +77,16 @@ def test_random_walk_predictions_are_at_chance() -> None:
     n = 20000
     true = rng.choice(tree.leaves(), n)
     pred = rng.choice(tree.leaves(), n)  # uniform over leaves = uniform random walk here
-    acc = accuracy_by_depth(pl.DataFrame({"model": ["rand"] * n, "true": true, "pred": pred}), tree)
+    acc = accuracy_by_depth(tree, pl.DataFrame({"model": ["rand"] * n, "true": true, "pred": pred}))
     assert np.allclose(acc["normalised"].to_numpy(), 0.0, atol=0.03)
 
 
 def test_demo_depth_decay() -> None:
     demo = load_demo(n_items=400, n_models=4, seed=5)
-    acc = accuracy_by_depth(demo.predictions, demo.tree)
+    acc = accuracy_by_depth(demo.tree, demo.predictions)
     for _, g in acc.group_by("model"):
         assert np.all(np.diff(g.sort("depth")["accuracy"].to_numpy()) < 0)
-    s = survival(demo.predictions, demo.tree)
+    s = survival(demo.tree, demo.predictions)
     first = s.filter(pl.col("depth") == 1)["conditional"].mean()
     last = s.filter(pl.col("depth") == 5)["conditional"].mean()
     assert first > last  # the planted level offsets fall with depth
@@ -92,7 +94,7 @@ def test_demo_depth_decay() -> None:
 
 def test_depth_regression_matches_statsmodels() -> None:
     demo = load_demo(n_items=300, n_models=3, seed=4)
-    table = level_table(demo.predictions, demo.tree)
+    table = depth_table(demo.tree, demo.predictions)
     reg = depth_regression(table)
     data = table.to_pandas()
     direct = smf.glm(
@@ -100,9 +102,9 @@ def test_depth_regression_matches_statsmodels() -> None:
     ).fit(cov_type="cluster", cov_kwds={"groups": data["item"].astype("category").cat.codes})
     for row in reg.slopes.iter_rows(named=True):
         name = f"C(model)[{row['model']}]:depth"
-        assert row["slope"] == pytest.approx(direct.params[name], rel=1e-8)
+        assert row["estimate"] == pytest.approx(direct.params[name], rel=1e-8)
         assert row["se"] == pytest.approx(direct.bse[name], rel=1e-6)
-    assert (reg.slopes["slope"] < 0).all()
+    assert (reg.slopes["estimate"] < 0).all()
     # compare_slopes equals the interaction term of a two-model fit with model A as reference
     a, b = reg.slopes["model"][0], reg.slopes["model"][2]
     two = data[data["model"].isin([a, b])].copy()
@@ -112,16 +114,40 @@ def test_depth_regression_matches_statsmodels() -> None:
     )
     sub = depth_regression(pl.from_pandas(two.drop(columns="is_b")))
     cmp = compare_slopes(sub, b, a)
-    assert cmp["difference"] == pytest.approx(inter.params["is_b:depth"], rel=1e-6)
-    assert cmp["se"] == pytest.approx(inter.bse["is_b:depth"], rel=1e-4)
-    assert 0 <= reg.interaction_test["p"] <= 1
+    assert isinstance(cmp, TestResult) and cmp.df is None
+    row = cmp.table.row(0, named=True)
+    assert row["difference"] == pytest.approx(inter.params["is_b:depth"], rel=1e-6)
+    assert row["se"] == pytest.approx(inter.bse["is_b:depth"], rel=1e-4)
+    assert cmp.statistic == pytest.approx(row["difference"] / row["se"])
+    assert isinstance(reg.equal_slopes, TestResult) and reg.equal_slopes.df == 2
+    assert 0 <= reg.equal_slopes.p_value <= 1
+    assert reg.to_polars() is reg.slopes and "slopes per depth" in str(reg.summary())
+    single = depth_regression(table.filter(pl.col("model") == a))
+    assert single.equal_slopes is None and single.slopes["model"].to_list() == [a]
 
 
 def test_bad_input(small) -> None:
     tree, preds = small
     with pytest.raises(ValueError, match="'pred'"):
-        level_table(preds.drop("pred"), tree)
+        depth_table(tree, preds.drop("pred"))
     with pytest.raises(ValueError, match="empty"):
-        survival(preds.head(0), tree)
+        survival(tree, preds.head(0))
     with pytest.raises(ValueError, match="not in the tree"):
-        accuracy_by_depth(preds.with_columns(pred=pl.lit("Z/q")), tree)
+        accuracy_by_depth(tree, preds.with_columns(pred=pl.lit("Z/q")))
+    with pytest.raises(InputTypeError, match="`tree`"):
+        accuracy_by_depth(preds, tree)  # the tree comes first
+    with pytest.raises(InputTypeError, match="`regression`"):
+        compare_slopes(object(), "m", "m")  # type: ignore[arg-type]
+
+
+def test_extra_grouping_and_no_model_column(small) -> None:
+    tree, preds = small
+    grouped = accuracy_by_depth(
+        tree, preds.with_columns(region=pl.Series(["x", "x", "y", "y"])), group="region"
+    )
+    assert grouped.columns[:3] == ["model", "region", "depth"]
+    assert grouped.filter(pl.col("region") == "x")["accuracy"].to_list() == [1.0, 1.0, 0.5]
+    alone = accuracy_by_depth(tree, preds.drop("model"), model=None)
+    assert alone["accuracy"].to_list() == [0.75, 0.5, 0.25]
+    wide = survival(tree, preds, confidence=0.5)
+    assert (wide["survival_ci_high"] - wide["survival_ci_low"] < 0.5).all()

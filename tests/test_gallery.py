@@ -1,8 +1,8 @@
-"""The README gallery renders offline from the embedded demo."""
+"""The README gallery (tools/gallery.py) renders offline from the embedded demo."""
 
 from __future__ import annotations
 
-from hierlab._gallery import render
+from tools.gallery import render
 
 
 def test_gallery_renders(tmp_path) -> None:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
-from hierlab.errors import InvalidValueError
-from hierlab.geo import EARTH_RADIUS_KM, NearestPlaces, check_coordinates, haversine_km
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
+from hierlab.geo import (
+    EARTH_RADIUS_KM,
+    NearestPlaces,
+    accuracy_at_k,
+    check_coordinates,
+    haversine_km,
+)
 
 
 def test_haversine_known_distances() -> None:
@@ -37,15 +44,47 @@ def test_bad_coordinates_are_named() -> None:
 
 
 def test_accuracy_at_k_convention_and_presets() -> None:
-    from hierlab.geo import EARTHWHERE_THRESHOLDS_KM, STANDARD_THRESHOLDS_KM, accuracy_at_k
+    from hierlab.geo import EARTHWHERE_THRESHOLDS_KM, STANDARD_THRESHOLDS_KM
 
     d = np.array([1.0, 25.0, 199.0, 2500.0, 2500.1])
     acc = accuracy_at_k(d)  # distance <= k counts
     assert tuple(acc) == STANDARD_THRESHOLDS_KM
     assert acc[1.0] == 0.2 and acc[25.0] == 0.4 and acc[2500.0] == 0.8
-    assert tuple(accuracy_at_k(d, EARTHWHERE_THRESHOLDS_KM)) == EARTHWHERE_THRESHOLDS_KM
+    assert tuple(accuracy_at_k(d, thresholds_km=EARTHWHERE_THRESHOLDS_KM)) == (
+        EARTHWHERE_THRESHOLDS_KM
+    )
     with pytest.raises(InvalidValueError, match="NaN"):
         accuracy_at_k(np.array([np.nan]))
+
+
+def test_reverse_geocode_reuses_one_index_per_table() -> None:
+    from hierlab import geo
+
+    table = pl.DataFrame({"city": ["Paris", "Lyon"], "lat": [48.86, 45.76], "lon": [2.35, 4.84]})
+    first = geo.reverse_geocode([45.7, 48.0], [4.9, 2.0], places=table)
+    assert first["city"].to_list() == ["Lyon", "Paris"]
+    cached = geo._INDEXES[id(table)][1]
+    geo.reverse_geocode([45.7], [4.9], places=table)
+    assert geo._INDEXES[id(table)][1] is cached  # built once per table
+
+    class Bundle:  # anything with a .table, like hierlab.datasets.Places
+        def __init__(self, table: pl.DataFrame) -> None:
+            self.table = table
+
+    assert geo.reverse_geocode([48.0], [2.0], places=Bundle(table))["city"][0] == "Paris"
+    with pytest.raises(InputTypeError, match="`places`"):
+        geo.reverse_geocode([0.0], [0.0], places=object())
+    with pytest.raises(InputShapeError, match="'lat'"):
+        geo.reverse_geocode([0.0], [0.0], places=table.drop("lat"))
+
+
+def test_wrong_types_name_the_argument() -> None:
+    with pytest.raises(InputTypeError, match="`lat1`"):
+        haversine_km("north", 0.0, 0.0, 0.0)
+    with pytest.raises(InputTypeError, match="`distances_km`"):
+        accuracy_at_k(object())
+    with pytest.raises(InputShapeError, match="broadcast"):
+        haversine_km([0.0, 1.0], [0.0, 1.0, 2.0], 0.0, 0.0)
 
 
 def test_geoscore() -> None:
@@ -80,14 +119,14 @@ def test_reverse_geocode_onto_the_world_tree() -> None:
     from hierlab.geo import reverse_geocode
 
     places = load_places()
-    out = reverse_geocode([48.857, 33.66], [2.35, -95.55], places)
+    out = reverse_geocode([48.857, 33.66], [2.35, -95.55], places=places)
     assert (
         out["city"][0].startswith("Paris") and out["city"][1] == "Paris"
     )  # GeoNames lists arrondissements
     assert out["iso2"].to_list() == ["FR", "US"] and out["node"][0] != out["node"][1]
     rng = np.random.default_rng(1)
     lat, lon = rng.uniform(-60, 70, 300), rng.uniform(-180, 180, 300)
-    got = reverse_geocode(lat, lon, places)
+    got = reverse_geocode(lat, lon, places=places)
     table = places.table
     brute = haversine_km(
         lat[:, None],

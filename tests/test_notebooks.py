@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hierlab._notebooks import list_notebooks, run_notebook
+from tools.run_notebooks import list_notebooks, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -61,7 +61,7 @@ def test_notebook_runs_and_exports(name: str, tmp_path, request) -> None:
     run_notebook(
         NOTEBOOKS / name,
         {**params, "FIG_DIR": str(tmp_path), "EXPORT": True},
-        tmp_path / "out.ipynb",
+        output=tmp_path / "out.ipynb",
     )
     for fig in figures:
         for ext in ("svg", "png"):

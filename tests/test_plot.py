@@ -17,7 +17,7 @@ from hierlab import Tree, plot
 from hierlab.bias import disaggregate, disparity
 from hierlab.datasets import load_demo
 from hierlab.depth import accuracy_by_depth, deepest_correct, survival
-from hierlab.errors import HierlabWarning
+from hierlab.errors import HierlabWarning, InputShapeError, InputTypeError, InvalidValueError
 from hierlab.irt import dif, fit_irt, responses_from_long, topic_profiles
 from hierlab.plot.save import chart_spec
 from hierlab.widgets import explore_bias, explore_depth, explore_irt, explore_tree
@@ -69,23 +69,19 @@ def chart_cases(demo, fit):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HierlabWarning)
         tp = topic_profiles(
-            responses_from_long(demo.results),
-            demo.items.select("item", pl.col("region").alias("topic")),
-            min_items=10,
+            responses_from_long(demo.results), demo.items, group="region", min_items=10
         )
-    groups = {
-        m: ("A" if i < 3 else "B") for i, m in enumerate(fit.abilities["respondent"].to_list())
-    }
+    groups = {m: ("A" if i < 3 else "B") for i, m in enumerate(fit.abilities["model"].to_list())}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HierlabWarning)
         values = responses_from_long(demo.results)
     return {
         "icicle": (plot.icicle(tree, weight=weight, max_depth=2), {"rect"}),
         "sunburst": (plot.sunburst(tree, weight=weight, max_depth=2), {"arc"}),
-        "treemap": (plot.treemap(tree, weight=weight, depth=2), {"rect", "text"}),
+        "treemap": (plot.treemap(tree, weight=weight, max_depth=2), {"rect", "text"}),
         "dendrogram_linkage": (
             plot.dendrogram(
-                linkage(np.random.default_rng(0).normal(size=(8, 3))), list("abcdefgh")
+                linkage(np.random.default_rng(0).normal(size=(8, 3))), labels=list("abcdefgh")
             ),
             {"rule", "text"},
         ),
@@ -103,14 +99,14 @@ def chart_cases(demo, fit):
         "forest": (plot.forest_plot(d, model="Aurora"), {"rule", "point"}),
         "disparity": (plot.disparity_plot(disparity(d)), {"rule", "point"}),
         "heatmap": (plot.group_heatmap(d), {"rect", "text"}),
-        "depth": (plot.depth_curves(accuracy_by_depth(preds, tree)), {"area", "line"}),
-        "survival": (plot.survival_plot(survival(preds, tree)), {"area", "line"}),
-        "deepest": (plot.deepest_correct_cdf(deepest_correct(preds, tree)), {"line"}),
+        "depth": (plot.depth_curves(accuracy_by_depth(tree, preds)), {"area", "line"}),
+        "survival": (plot.survival_plot(survival(tree, preds)), {"area", "line"}),
+        "deepest": (plot.deepest_correct_cdf(deepest_correct(tree, preds)), {"line"}),
         "icc": (plot.icc_plot(fit), {"line"}),
         "information": (plot.information_plot(fit), {"line"}),
         "wright": (plot.wright_map(fit), {"point", "text", "bar"}),
         "profile_heatmap": (plot.profile_heatmap(tp), {"rect"}),
-        "profile_dots": (plot.profile_dots(tp, respondents=["Aurora"]), {"rule", "point"}),
+        "profile_dots": (plot.profile_dots(tp, models=["Aurora"]), {"rule", "point"}),
         "audit": (plot.audit_plot(fit), {"point"}),
         "dif": (plot.dif_plot(dif(values, groups)), {"rule", "point"}),
         "edges": (
@@ -145,6 +141,18 @@ def test_choropleth_uses_zero_padded_ids_and_inline_map() -> None:
     assert '"004"' in text and '"url"' not in text and "topojson" in text
 
 
+def test_maps_name_bad_country_columns() -> None:
+    with pytest.raises(InvalidValueError, match="normalize_countries"):
+        plot.coverage_map(pl.DataFrame({"country": ["France"]}), country="country")
+    with pytest.raises(InputShapeError, match="iso_numeric"):
+        plot.choropleth(pl.DataFrame({"v": [1.0]}), "v")
+    with pytest.raises(InputTypeError, match="`values`"):
+        plot.choropleth([1, 2], "v")
+    spec = plot.coverage_map(pl.DataFrame({"iso2": ["FR", "CN", "FR", None]})).to_dict()
+    lookup = spec["datasets"][spec["layer"][1]["transform"][0]["from"]["data"]["name"]]
+    assert [(r["id"], r["n"]) for r in lookup] == [("156", 1), ("250", 2)]  # sorted, no nulls
+
+
 def test_treemap_layout_tiles_the_rectangle() -> None:
     boxes = plot.squarify(np.array([6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0]), 0, 0, 6, 4)
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -165,18 +173,22 @@ def test_save_is_offline_and_byte_stable(tmp_path) -> None:
         .mark_line()
         .encode(x="x", y="y")
     )
-    first = plot.save(chart, "a", ("svg", "png", "pdf"), tmp_path)
-    second = plot.save(chart, "b", ("svg", "png"), tmp_path)
+    first = plot.save(chart, "a", formats=("svg", "png", "pdf"), folder=tmp_path)
+    second = plot.save(chart, "b", formats=("svg", "png"), folder=tmp_path)
     assert [p.suffix for p in first] == [".svg", ".png", ".pdf"]
     assert (
         first[0].read_bytes() == second[0].read_bytes()
         and first[1].read_bytes() == second[1].read_bytes()
     )
     remote = alt.Chart(alt.UrlData("https://example.org/data.csv")).mark_point().encode(x="x:Q")
-    with pytest.raises(ValueError, match="remote data"):
-        plot.save(remote, "r", ("svg",), tmp_path)
-    with pytest.raises(ValueError, match="Unknown format"):
-        plot.save(chart, "c", ("gif",), tmp_path)
+    with pytest.raises(InvalidValueError, match="remote data"):
+        plot.save(remote, "r", formats=("svg",), folder=tmp_path)
+    with pytest.raises(InvalidValueError, match="Unknown format"):
+        plot.save(chart, "c", formats=("gif",), folder=tmp_path)
+    with pytest.raises(InvalidValueError, match="folder="):
+        plot.save(chart, "figures/d", folder=tmp_path)
+    with pytest.raises(InputTypeError, match="`chart`"):
+        plot.save({1, 2}, "e", folder=tmp_path)
 
 
 def test_theme_fonts_end_with_a_generic_family() -> None:
@@ -197,7 +209,7 @@ def test_row_limit_is_refused() -> None:
             "ci_high": [0.6] * 6000,
         }
     )
-    with pytest.raises(ValueError, match="aggregate first"):
+    with pytest.raises(InputShapeError, match="aggregate first"):
         plot.forest_plot(big)
 
 
@@ -222,7 +234,7 @@ def test_widgets_update_when_controls_change(demo, fit) -> None:
         == 3
     )
 
-    depth_ex = explore_depth(demo.predictions, demo.tree)
+    depth_ex = explore_depth(demo.tree, demo.predictions)
     depth_ex.controls["models"].value = ("Aurora",)
     models = {r["model"] for ds in depth_ex.chart.to_dict()["datasets"].values() for r in ds}
     assert models == {"Aurora"}
@@ -246,3 +258,50 @@ def test_edge_comparison_bars_come_in_a_fixed_order() -> None:
     edges = pl.DataFrame({"depth": rng.integers(1, 6, 2000), "status": rng.choice(status, 2000)})
     keys = plot.edge_comparison_plot(edges).data.select("depth", "status").rows()
     assert keys == sorted(keys) and len(keys) == 20
+
+
+def test_tree_charts_take_keyword_options_and_tile_the_area() -> None:
+    tree = Tree.from_paths(["a/b/c", "a/b/d", "a/e", "f/g/h"], root="r")
+    # the shallow leaf a/e is drawn at its own depth, so the rectangles tile the area
+    data = plot.treemap(tree, max_depth=3, width=300, height=200).to_dict()
+    frame = pl.DataFrame(next(iter(data["datasets"].values())))
+    assert sorted(frame["path"].to_list()) == sorted(tree.paths(tree.leaves(), sep=" / "))
+    area = ((frame["x1"] - frame["x0"]) * (frame["y1"] - frame["y0"])).sum()
+    assert area == pytest.approx(300 * 200)
+    assert plot.treemap(tree, max_depth=1).to_dict()["layer"][0]["mark"]["type"] == "rect"
+    with pytest.raises(InputShapeError, match="one value per node"):
+        plot.icicle(tree, color=[1.0, 2.0])
+    with pytest.raises(InputTypeError, match="`tree`"):
+        plot.icicle(object())  # type: ignore[arg-type]
+    rules = plot.dendrogram(tree).layer[0].data
+    assert rules.height == 2 * (tree.n_nodes - 1)  # an up and an across segment per edge
+    leaves = plot.dendrogram(tree).layer[1].data
+    assert leaves["label"].to_list() == ["c", "d", "e", "h"]  # side by side in preorder
+    # b sits above the middle of its leaves c and d (x = 0 and 1)
+    assert rules.filter((pl.col("y0") == 0) & (pl.col("x0") == 0.0))["y1"].to_list() == [1.0]
+    assert 0.5 in rules["x1"].to_list()
+
+
+def test_depth_labels_and_edge_comparisons_from_results() -> None:
+    acc = pl.DataFrame(
+        {
+            "model": ["m", "m"],
+            "depth": [1, 2],
+            "accuracy": [0.9, 0.6],
+            "ci_low": [0.8, 0.5],
+            "ci_high": [0.95, 0.7],
+            "n": [50, 50],
+        }
+    )
+    text = json.dumps(plot.depth_curves(acc, depth_labels={1: "region", 2: "it's"}).to_dict())
+    assert "region" in text and "it\\\\'s" in text
+    with pytest.raises(InputTypeError, match="depth_labels"):
+        plot.depth_curves(acc, depth_labels="region")
+    from hierlab.compare import compare_trees
+
+    reference = Tree.from_paths(["food/fruit/apple", "food/fruit/pear"])
+    candidate = Tree.from_paths(["food/fruit/apple", "food/pear"])
+    chart = plot.edge_comparison_plot(compare_trees(reference, candidate))
+    assert set(chart.data["status"].to_list()) == {"shared", "moved"}
+    with pytest.raises(InvalidValueError, match="measure"):
+        plot.disparity_plot(pl.DataFrame({"model": ["m"]}), measure="range")

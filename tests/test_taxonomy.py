@@ -10,6 +10,7 @@ import pytest
 
 from hierlab import Tree
 from hierlab.compare import (
+    TreeComparison,
     ancestor_prf,
     compare_trees,
     edge_prf,
@@ -18,7 +19,7 @@ from hierlab.compare import (
     tree_distance_correlation,
     tree_edit_distance,
 )
-from hierlab.errors import HierlabWarning
+from hierlab.errors import AmbiguousLabelError, HierlabWarning, InputTypeError, InvalidValueError
 from hierlab.taxonomy import (
     build_bottom_up,
     build_from_responses,
@@ -49,9 +50,9 @@ def test_bottom_up_and_top_down_recover_a_planted_hierarchy() -> None:
     bottom = build_bottom_up(x, names, branching=4, max_depth=2)
     top = build_top_down(x, names, branching=4, min_size=6, max_depth=2, seed=0)
     for built in (bottom, top):
-        fm = fowlkes_mallows_by_level(built, gold)
-        assert fm["fm"][0] > 0.9  # the 4 top groups
-        assert tree_distance_correlation(built, gold) > 0.8
+        fm = fowlkes_mallows_by_level(gold, built)
+        assert fm["fowlkes_mallows"][0] > 0.9  # the 4 top groups
+        assert tree_distance_correlation(gold, built) > 0.8
     assert bottom.n_leaves[0] == top.n_leaves[0] == 96
     # no internal node has a single child
     assert (bottom.n_children[~bottom.is_leaf] >= 2).all() and (
@@ -128,17 +129,17 @@ def test_empirical_taxonomy_from_responses_finds_planted_skills() -> None:
         warnings.simplefilter("ignore", HierlabWarning)
         empirical = build_from_responses(frame, branching=3, max_depth=1)
     declared = Tree.from_paths([f"skills/s{k}/{it}" for k, it in zip(which, items, strict=True)])
-    assert fowlkes_mallows_by_level(empirical, declared)["fm"][0] > 0.8
+    assert fowlkes_mallows_by_level(declared, empirical)["fowlkes_mallows"][0] > 0.8
 
 
 def test_compare_by_hand() -> None:
     gold = Tree.from_paths(["food/fruit/apple", "food/fruit/pear", "food/veg/leek"])
     pred = Tree.from_paths(["food/fruit/apple", "food/veg/pear", "food/veg/leek", "food/veg/kale"])
     # edges below the root: gold {fruit-apple, fruit-pear, veg-leek}; pred {fruit-apple, veg-pear, veg-leek, veg-kale}
-    assert edge_prf(pred, gold) == pytest.approx({"precision": 2 / 4, "recall": 2 / 3, "f1": 4 / 7})
-    anc = ancestor_prf(pred, gold)
+    assert edge_prf(gold, pred) == pytest.approx({"precision": 2 / 4, "recall": 2 / 3, "f1": 4 / 7})
+    anc = ancestor_prf(gold, pred)
     assert anc["recall"] == pytest.approx(2 / 3)
-    table = edge_table(pred, gold)
+    table = edge_table(gold, pred)
     status = dict(zip(table["child"], table["status"], strict=True))
     assert status == {
         "fruit": "shared",
@@ -149,7 +150,62 @@ def test_compare_by_hand() -> None:
         "kale": "extra",
     }
     assert tree_edit_distance(Tree.from_paths(["r/a", "r/b"]), Tree.from_paths(["r/a", "r/c"])) == 1
-    full = compare_trees(pred, gold)
-    assert set(full) == {"edge", "ancestor", "cpcc", "fowlkes_mallows", "edges"}
-    with pytest.raises(ValueError, match="unique labels"):
-        edge_prf(Tree.from_paths(["r/a/x", "r/b/x"]), gold)
+    assert table.filter(pl.col("child") == "pear").row(0, named=True) == {
+        "child": "pear",
+        "reference_parent": "fruit",
+        "candidate_parent": "veg",
+        "status": "moved",
+        "depth": 2,
+    }
+    full = compare_trees(gold, pred)
+    assert isinstance(full, TreeComparison) and full.edge == edge_prf(gold, pred)
+    assert full.to_polars().equals(table) and "edge F1" in str(full.summary())
+    assert full.distance_correlation == tree_distance_correlation(gold, pred)
+    by_path = edge_prf(gold, pred, match="path")
+    assert by_path["recall"] == pytest.approx(2 / 3)  # the same edges, named by path
+    with pytest.raises(AmbiguousLabelError, match="candidate tree repeats 'x'"):
+        edge_prf(gold, Tree.from_paths(["r/a/x", "r/b/x"]))
+    with pytest.raises(InvalidValueError, match="match"):
+        edge_prf(gold, pred, match="id")
+    with pytest.raises(InputTypeError, match="`candidate`"):
+        compare_trees(gold, object())  # type: ignore[arg-type]
+
+
+def naive_labels(tree: Tree, emb: np.ndarray, texts: list[str], top: int) -> list[tuple]:
+    """Node by node, with Counters: the reference for the vectorised label_nodes."""
+    import math
+    import re
+    from collections import Counter
+
+    leaves = tree.leaves()
+    x = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    words = [Counter(re.findall(r"[a-z][a-z\-]+", t.lower())) for t in texts]
+    position = {int(v): i for i, v in enumerate(leaves)}
+    rows = []
+    for v in np.flatnonzero(~tree.is_leaf):
+        members = [position[int(leaf)] for leaf in tree.leaves(v)]
+        centre = x[members].mean(axis=0)
+        medoid = texts[members[int(np.argmax(x[members] @ centre))]]
+        counts = sum((words[m] for m in members), Counter())
+        siblings = tree.children(int(tree.parent[v])) if v > 0 else [v]
+        background = Counter()
+        for s in siblings:
+            for m in (position[int(leaf)] for leaf in tree.leaves(int(s))):
+                background.update(words[m])
+        avg = sum(background.values()) / len(siblings)
+        score = {w: c * math.log(1 + avg / background[w]) for w, c in counts.items()}
+        best = sorted(score, key=lambda w: (-score[w], w))[:top]
+        rows.append((int(v), int(tree.n_leaves[v]), medoid, best))
+    return rows
+
+
+def test_label_nodes_matches_a_node_by_node_computation() -> None:
+    rng = np.random.default_rng(7)
+    vocab = ["red", "green", "blue", "apple", "pear", "leek", "soup", "pie", "tart"]
+    paths = [f"r/{a}/{b}/t{k}" for k, (a, b) in enumerate(rng.integers(0, 3, (30, 2)))]
+    tree = Tree.from_paths(paths)
+    texts = [" ".join(rng.choice(vocab, 3)) for _ in tree.leaves()]
+    emb = rng.normal(size=(len(texts), 5))
+    ours = label_nodes(tree, emb, texts=texts, top=2)
+    expected = naive_labels(tree, emb, texts, 2)
+    assert ours.select("node", "size", "medoid", "terms").rows() == expected

@@ -18,6 +18,8 @@ from hierlab.errors import (
     EmptyInputError,
     HierlabError,
     InputShapeError,
+    InputTypeError,
+    InvalidValueError,
     MultipleParentsError,
     MultipleRootsError,
     NullLabelError,
@@ -89,7 +91,7 @@ def test_from_paths_errors() -> None:
     with pytest.raises(MultipleRootsError, match="'Europe', 'Asia'.*root=") as err:
         Tree.from_paths(["Europe/France", "Asia/Japan"])
     assert err.value.roots == ("Europe", "Asia")
-    with pytest.raises(TypeError, match="wrap a single path"):
+    with pytest.raises(InputTypeError, match="wrap a single path"):
         Tree.from_paths("a/b")
 
 
@@ -236,7 +238,7 @@ def test_from_nested_shapes_and_json() -> None:
     with pytest.raises(MultipleRootsError):
         Tree.from_nested({"a": {}, "b": {}})
     assert Tree.from_nested({"a": {}, "b": {}}, root="r").paths(sep="/") == ["r", "r/a", "r/b"]
-    with pytest.raises(TypeError, match="Under 'a'"):
+    with pytest.raises(InputTypeError, match="Under 'a'"):
         Tree.from_nested({"a": 3})
     with pytest.raises(EmptyInputError):
         Tree.from_nested({})
@@ -249,7 +251,7 @@ def test_from_networkx() -> None:
     g.add_edge("fish", "owl")
     with pytest.raises(MultipleParentsError):
         Tree.from_networkx(g)
-    with pytest.raises(TypeError, match="DiGraph"):
+    with pytest.raises(InputTypeError, match="DiGraph"):
         Tree.from_networkx(nx.Graph([(1, 2)]))
     single = nx.DiGraph()
     single.add_node("only")
@@ -355,8 +357,45 @@ def test_invalid_node_ids(geo: Tree) -> None:
         geo.lca(0, 99)
     with pytest.raises(UnknownNodeError, match="-2"):
         geo.distance([-2], [0])
-    with pytest.raises(TypeError, match="Tree.find"):
+    with pytest.raises(InputTypeError, match="Tree.find"):
         geo.lca("Paris", 0)
+
+
+def test_node_ids_from_ids_paths_and_series(geo: Tree) -> None:
+    lyon = geo.find("Europe/France/Lyon")
+    assert geo.node_ids("Europe/France/Lyon").tolist() == [lyon]
+    assert geo.node_ids(("World", "Europe", "France", "Lyon")).tolist() == [lyon]
+    assert geo.node_ids([lyon, 0]).tolist() == [lyon, 0]
+    assert geo.node_ids(np.array([lyon])).tolist() == [lyon]
+    assert geo.node_ids(pl.Series(["Europe/France/Lyon"])).tolist() == [lyon]
+    assert geo.node_ids(pd.Series([lyon])).tolist() == [lyon]
+    assert geo.node_ids([["Europe", "France", "Lyon"]]).tolist() == [lyon]
+    assert geo.node_ids([]).size == 0
+    with pytest.raises(UnknownNodeError, match="99"):
+        geo.node_ids([99], what="pred")
+    with pytest.raises(InputTypeError, match="`pred`.*float64"):
+        geo.node_ids(np.array([1.5]), what="pred")
+    with pytest.raises(InputTypeError, match="`true`"):
+        geo.node_ids(object(), what="true")
+
+
+def test_wrong_types_name_the_argument() -> None:
+    with pytest.raises(InputTypeError, match="`parent`"):
+        Tree(object(), ["a"])  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="`label`"):
+        Tree([-1], 3)  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="`paths`"):
+        Tree.from_paths(object())  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="`edges`"):
+        Tree.from_edges(object())
+    with pytest.raises(InputTypeError, match="`table`"):
+        Tree.from_levels(object())
+    with pytest.raises(InputTypeError, match="`nested`"):
+        Tree.from_nested(3)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="on_multiple_parents"):
+        Tree.from_edges([("a", "b")], on_multiple_parents="last")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="JSON"):
+        Tree.from_nested("{not json")
 
 
 def test_arrays_are_read_only(geo: Tree) -> None:

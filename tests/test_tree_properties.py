@@ -126,5 +126,5 @@ def test_subtrees_keep_structure(tree_and_input: tuple) -> None:
         sub = tree.subtree(v)
         assert sub.n_nodes == tree.size[v]
         assert [p for p in sub.paths()] == [
-            p[tree.depth[v] :] for p in tree.paths(tree.descendants(v, True))
+            p[tree.depth[v] :] for p in tree.paths(tree.descendants(v, include_self=True))
         ]

@@ -87,7 +87,7 @@ def test_un_m49_as_levels(mirror: Path) -> None:
     assert len(rows) == 249
     levels = ["region", "sub-region", "intermediate-region", "name"]
     table = {c: [r[c] for r in rows] for c in levels}
-    tree = Tree.from_levels(table, levels, root="World", on_null="skip")
+    tree = Tree.from_levels(table, levels=levels, root="World", on_null="skip")
     assert tree.n_leaves[0] == 249  # every country is a leaf
     regions = {r["region"] for r in rows if r["region"]}
     assert len(regions) == 5

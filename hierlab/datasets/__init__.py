@@ -2,8 +2,14 @@
 
 Fetchers download commit-pinned files, check their sha256 and cache them under
 ``HIERLAB_DATA_HOME``; ``HIERLAB_DATA_MIRROR`` points them at an offline mirror (a folder
-or an http(s) base URL that replaces ``https://``). The demo and the world map need no
-network.
+or an http(s) base URL that replaces ``https://``; both are read by
+:mod:`hierlab.settings`). The demo and the world map need no network.
+
+Examples
+--------
+>>> from hierlab.datasets import load_demo
+>>> load_demo(n_items=20, n_models=2).results.height
+40
 """
 
 from hierlab.datasets._download import fetch_file
@@ -17,7 +23,6 @@ from hierlab.datasets.m49 import RegionsDataset, fetch_un_m49
 from hierlab.datasets.mathvista import fetch_mathvista
 from hierlab.datasets.places import Places, load_places, load_world_map
 from hierlab.datasets.taxonomies import TreeDataset, fetch_label_tree, fetch_semeval_taxonomy
-from hierlab.settings import data_home
 
 __all__ = [
     "BenchmarkResults",
@@ -29,7 +34,6 @@ __all__ = [
     "RegionsDataset",
     "TreeDataset",
     "country_table",
-    "data_home",
     "fetch_chembench",
     "fetch_earthwhere",
     "fetch_file",

@@ -16,7 +16,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hierlab.errors import DataDownloadError, DataIntegrityError
+from hierlab.errors import (
+    DataDownloadError,
+    DataIntegrityError,
+    InputTypeError,
+    InvalidValueError,
+)
 from hierlab.settings import ENV_HOME, ENV_MIRROR, data_home, data_mirror
 
 __all__ = ["REGISTRY", "fetch_file"]
@@ -86,7 +91,7 @@ def _copy_from_folder(url: str, output_file: Any, pooch: Any) -> None:
     """Copy a file from a local mirror folder (a pooch downloader)."""
     source = Path(url)
     if not source.is_file():
-        raise FileNotFoundError(f"not in the mirror folder: {source}")
+        raise DataDownloadError(f"not in the mirror folder: {source}")
     if hasattr(output_file, "write"):
         with source.open("rb") as fh:
             shutil.copyfileobj(fh, output_file)
@@ -124,6 +129,8 @@ def fetch_file(url: str) -> Path:
 
     Raises
     ------
+    InvalidValueError
+        ``url`` is not in the registry.
     DataDownloadError
         The file is not cached and could not be downloaded (no network, a missing mirror
         file); the message names the URL, the cache folder and both environment
@@ -140,8 +147,15 @@ def fetch_file(url: str) -> Path:
     import pooch
     import requests
 
+    if not isinstance(url, str):
+        raise InputTypeError(
+            f"`url` must be the URL (a str) of a registered data file, got {type(url).__name__}."
+        )
     if url not in REGISTRY:
-        raise ValueError(f"{url!r} is not a registered hierlab data file.")
+        raise InvalidValueError(
+            f"{url!r} is not a registered hierlab data file; fetch_file only downloads "
+            "the commit-pinned, sha256-checked URLs the dataset fetchers use."
+        )
     pooch.get_logger().setLevel("WARNING")
     source, downloader = _source(url)
     home = data_home()

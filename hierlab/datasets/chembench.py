@@ -14,7 +14,7 @@ __all__ = ["fetch_chembench"]
 
 
 def fetch_chembench() -> BenchmarkResults:
-    """ChemBench's binary "all correct" matrix of 22 named LLMs on 2,854 questions.
+    """Return ChemBench's binary "all correct" matrix of 22 named LLMs on 2,854 questions.
 
     The source matrix has questions as rows; hierlab returns models as rows. Items carry
     the benchmark's easy / intermediate / hard label; ``models`` carries the score each
@@ -23,6 +23,7 @@ def fetch_chembench() -> BenchmarkResults:
     Returns
     -------
     BenchmarkResults
+        Long and wide results, item and model metadata (no taxonomy) and the card.
 
     Examples
     --------

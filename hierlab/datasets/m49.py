@@ -8,6 +8,8 @@ import polars as pl
 
 from hierlab.datasets._download import M49, fetch_file
 from hierlab.datasets.card import DatasetCard
+from hierlab.errors import InputTypeError
+from hierlab.results import Result, Summary
 from hierlab.tree import Tree
 
 __all__ = ["M49_PATCHES", "RegionsDataset", "fetch_un_m49"]
@@ -19,8 +21,8 @@ M49_PATCHES: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class RegionsDataset:
+@dataclass(frozen=True, eq=False)
+class RegionsDataset(Result):
     """UN M49 countries with their regions, as a table and as a world Tree.
 
     Attributes
@@ -31,15 +33,47 @@ class RegionsDataset:
     tree : Tree
         World > region > sub-region > country (or with intermediate regions, if asked).
     card : DatasetCard
+        Source, licence, sizes and caveats.
+
+    Examples
+    --------
+    >>> m49 = fetch_un_m49()
+    >>> m49.to_polars().height
+    249
+    >>> m49.summary().tables["countries by region"]["region"].to_list()[:2]
+    ['Africa', 'Americas']
     """
 
     countries: pl.DataFrame
     tree: Tree
     card: DatasetCard
 
+    def summary(self) -> Summary:
+        """Summarise the regions: the card's facts and the countries per region.
+
+        Returns
+        -------
+        Summary
+        """
+        by_region = (
+            self.countries.group_by("region")
+            .agg(pl.col("sub_region").n_unique().alias("sub_regions"), pl.len().alias("countries"))
+            .sort("region")
+        )
+        return self.card.summary(tables={"countries by region": by_region})
+
+    def to_polars(self) -> pl.DataFrame:
+        """Return the country table (one row per country).
+
+        Returns
+        -------
+        polars.DataFrame
+        """
+        return self.countries
+
 
 def fetch_un_m49(intermediate: bool = False) -> RegionsDataset:
-    """The UN M49 regional classification of the 249 ISO 3166 countries.
+    """Return the UN M49 regional classification of the 249 ISO 3166 countries.
 
     Parameters
     ----------
@@ -50,6 +84,7 @@ def fetch_un_m49(intermediate: bool = False) -> RegionsDataset:
     Returns
     -------
     RegionsDataset
+        The country table, the world tree and the card.
 
     Examples
     --------
@@ -57,6 +92,10 @@ def fetch_un_m49(intermediate: bool = False) -> RegionsDataset:
     >>> m49.tree.path(m49.tree.find("Europe/Western Europe/France"))
     ('World', 'Europe', 'Western Europe', 'France')
     """
+    if not isinstance(intermediate, bool):
+        raise InputTypeError(
+            f"`intermediate` must be True or False, got {type(intermediate).__name__}."
+        )
     url = f"{M49}/all/all.csv"
     raw = pl.read_csv(fetch_file(url), infer_schema_length=0)  # every column as text
     blank_to_null = [
@@ -86,7 +125,7 @@ def fetch_un_m49(intermediate: bool = False) -> RegionsDataset:
     levels = ["region", "sub_region", "intermediate_region", "country"]
     if not intermediate:
         levels.remove("intermediate_region")
-    tree = Tree.from_levels(countries, levels, root="World", on_null="skip")
+    tree = Tree.from_levels(countries, levels=levels, root="World", on_null="skip")
     n_regions = countries.filter(pl.col("region_source") == "M49")["region"].n_unique()
     card = DatasetCard(
         name="UN M49 regions (ISO-3166 countries with regional codes)",

@@ -9,6 +9,7 @@ import polars as pl
 from hierlab.datasets._download import MATHVISTA, fetch_file
 from hierlab.datasets.benchmark import BenchmarkResults, long_to_wide
 from hierlab.datasets.card import DatasetCard
+from hierlab.errors import InputTypeError
 from hierlab.tree import Tree
 
 __all__ = ["MATHVISTA_SYSTEMS", "fetch_mathvista"]
@@ -150,14 +151,14 @@ MATHVISTA_SYSTEMS: dict[str, tuple[str, str, str, str, bool]] = {
 
 
 def _scores(path: object) -> dict[str, bool | None]:
-    """pid -> true_false from one output file (only that field is kept)."""
+    """Read ``pid -> true_false`` from one output file (only that field is kept)."""
     with open(path, encoding="utf-8") as fh:  # type: ignore[arg-type]
         data = json.load(fh)
     return {pid: rec.get("true_false") for pid, rec in data.items()}
 
 
 def fetch_mathvista(include_baselines: bool = True) -> BenchmarkResults:
-    """MathVista testmini results of 23 systems (21 models/settings and 2 baselines).
+    """Return MathVista testmini results of 23 systems (21 models/settings and 2 baselines).
 
     Correctness is each output file's own ``true_false`` field (the repository's scoring).
     Items carry their metadata (category, task, source dataset, context, grade,
@@ -172,6 +173,7 @@ def fetch_mathvista(include_baselines: bool = True) -> BenchmarkResults:
     Returns
     -------
     BenchmarkResults
+        Long and wide results, item and model metadata, the taxonomy and the card.
 
     Examples
     --------
@@ -179,6 +181,10 @@ def fetch_mathvista(include_baselines: bool = True) -> BenchmarkResults:
     >>> mv.matrix.shape
     (23, 1001)
     """
+    if not isinstance(include_baselines, bool):
+        raise InputTypeError(
+            f"`include_baselines` must be True or False, got {type(include_baselines).__name__}."
+        )
     testmini = json.loads(fetch_file(f"{MATHVISTA}/data/testmini.json").read_text(encoding="utf-8"))
     pids = list(testmini)
     meta = [testmini[p]["metadata"] for p in pids]
@@ -199,7 +205,7 @@ def fetch_mathvista(include_baselines: bool = True) -> BenchmarkResults:
         },
         schema_overrides={"skills": pl.List(pl.String)},
     )
-    tree = Tree.from_levels(items, ["category", "task", "source"], root="MathVista")
+    tree = Tree.from_levels(items, levels=["category", "task", "source"], root="MathVista")
     items = items.with_columns(
         node=pl.Series(
             tree.find(items.select(pl.concat_list("category", "task", "source")).to_series())

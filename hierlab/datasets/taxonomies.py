@@ -9,6 +9,8 @@ import polars as pl
 
 from hierlab.datasets._download import HIAGM, TAXI, fetch_file
 from hierlab.datasets.card import DatasetCard
+from hierlab.errors import InputTypeError, InvalidValueError, format_items
+from hierlab.results import Result, Summary
 from hierlab.tree import Tree
 
 __all__ = ["SEMEVAL_TAXONOMIES", "TreeDataset", "fetch_label_tree", "fetch_semeval_taxonomy"]
@@ -23,19 +25,29 @@ SEMEVAL_TAXONOMIES = (
 )
 
 
-@dataclass(frozen=True)
-class TreeDataset:
+@dataclass(frozen=True, eq=False)
+class TreeDataset(Result):
     """A real taxonomy: its Tree, the raw edges, and the nodes that had several parents.
 
     Attributes
     ----------
     tree : Tree
+        The taxonomy (one parent per node).
     edges : polars.DataFrame
         ``child, parent`` as listed in the source file (duplicates removed).
     multi_parent : polars.DataFrame
         ``node, parents, kept``: nodes listed with several parents (a DAG in the source)
         and the parent kept in the tree.
     card : DatasetCard
+        Source, licence, sizes and caveats.
+
+    Examples
+    --------
+    >>> ds = fetch_label_tree("rcv1")
+    >>> ds.to_polars().columns
+    ['child', 'parent']
+    >>> dict(ds.summary().facts)["max_depth"]
+    4
     """
 
     tree: Tree
@@ -43,21 +55,58 @@ class TreeDataset:
     multi_parent: pl.DataFrame
     card: DatasetCard
 
+    def summary(self) -> Summary:
+        """Summarise the taxonomy: the card's facts and the nodes that had several parents.
+
+        Returns
+        -------
+        Summary
+        """
+        tables = (
+            {"nodes with several parents": self.multi_parent} if self.multi_parent.height else {}
+        )
+        return self.card.summary(tables=tables)
+
+    def to_polars(self) -> pl.DataFrame:
+        """Return the edge table ``child, parent`` as listed in the source.
+
+        Returns
+        -------
+        polars.DataFrame
+        """
+        return self.edges
+
 
 def _multi_parent_report(edges: pl.DataFrame, tree: Tree) -> pl.DataFrame:
+    """Nodes listed with several parents, and the parent the tree kept."""
     multi = (
         edges.group_by("child", maintain_order=True)
         .agg(pl.col("parent").alias("parents"))
         .filter(pl.col("parents").list.len() > 1)
     )
-    kept = [tree.label[tree.parent[tree.find_label(c)]] for c in multi["child"].to_list()]
-    return multi.rename({"child": "node"}).with_columns(kept=pl.Series(kept, dtype=pl.String))
+    kept = (
+        tree.label[tree.parent[tree.find_label(multi["child"].to_list())]] if multi.height else []
+    )
+    return multi.rename({"child": "node"}).with_columns(kept=pl.Series(list(kept), dtype=pl.String))
+
+
+def _check_choice(value: object, name: str, choices: tuple[str, ...], what: str) -> None:
+    """Raise an InputTypeError or InvalidValueError unless ``value`` is one of ``choices``."""
+    if not isinstance(value, str):
+        raise InputTypeError(
+            f"`{name}` must be the name of {what} (one of {format_items(choices)}), got "
+            f"{type(value).__name__}."
+        )
+    if value not in choices:
+        raise InvalidValueError(
+            f"Unknown {what} {value!r} for `{name}`; choose one of {format_items(choices)}."
+        )
 
 
 def fetch_semeval_taxonomy(
-    name: str = "food", on_multiple_parents: Literal["first", "error"] = "first"
+    name: str = "food", *, on_multiple_parents: Literal["first", "error"] = "first"
 ) -> TreeDataset:
-    """One of the six SemEval-2016 Task 13 (TExEval-2) English gold taxonomies.
+    """Return one of the six SemEval-2016 Task 13 (TExEval-2) English gold taxonomies.
 
     The files list ``id, child, parent`` edges; a few terms have two parents (the
     taxonomies are DAGs). By default the first listed parent is kept and the others are
@@ -65,12 +114,16 @@ def fetch_semeval_taxonomy(
 
     Parameters
     ----------
-    name : {"environment_eurovoc", "food", "food_wordnet", "science", "science_eurovoc", "science_wordnet"}
+    name : {"environment_eurovoc", "food", "food_wordnet", "science", "science_eurovoc", "science_wordnet"}, default "food"
+        The domain (environment, food, science) and the variant (manual, EuroVoc, WordNet).
     on_multiple_parents : {"first", "error"}, default "first"
+        Keep the first listed parent of a term with several, or raise
+        :class:`~hierlab.errors.MultipleParentsError` naming them.
 
     Returns
     -------
     TreeDataset
+        The tree, the edges, the multi-parent report and the card.
 
     Examples
     --------
@@ -78,8 +131,8 @@ def fetch_semeval_taxonomy(
     >>> ds.tree.n_nodes
     125
     """
-    if name not in SEMEVAL_TAXONOMIES:
-        raise ValueError(f"Unknown SemEval taxonomy {name!r}; choose one of {SEMEVAL_TAXONOMIES}.")
+    _check_choice(name, "name", SEMEVAL_TAXONOMIES, "SemEval taxonomy")
+    _check_choice(on_multiple_parents, "on_multiple_parents", ("first", "error"), "choice")
     url = f"{TAXI}/eval/taxi_eval_archive/gold_standard/{name}.taxo"
     raw = pl.read_csv(
         fetch_file(url),
@@ -126,17 +179,26 @@ def fetch_semeval_taxonomy(
 
 
 def fetch_label_tree(name: Literal["nyt", "rcv1"] = "rcv1") -> TreeDataset:
-    """A hierarchical text classification label tree (New York Times or RCV1-v2).
+    """Return a hierarchical text classification label tree (New York Times or RCV1-v2).
 
     Each line of the source lists a parent then its children; the root is ``Root``.
+
+    Parameters
+    ----------
+    name : {"nyt", "rcv1"}, default "rcv1"
+        The New York Times Annotated Corpus or RCV1-v2 (Reuters Corpus Volume I) labels.
+
+    Returns
+    -------
+    TreeDataset
+        The tree, the edges (``multi_parent`` is empty: these are trees) and the card.
 
     Examples
     --------
     >>> fetch_label_tree("rcv1").tree.n_nodes
     104
     """
-    if name not in ("nyt", "rcv1"):
-        raise ValueError(f"Unknown label tree {name!r}; choose 'nyt' or 'rcv1'.")
+    _check_choice(name, "name", ("nyt", "rcv1"), "label tree")
     url = f"{HIAGM}/data/{name}.taxonomy"
     lines = fetch_file(url).read_text(encoding="utf-8").splitlines()
     rows = [line.split("\t") for line in lines if line.strip()]

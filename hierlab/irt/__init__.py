@@ -1,15 +1,24 @@
 """Item response theory for model-by-item evaluation results.
 
-Respondents (AI models) are rows and items (benchmark questions) are columns in every
-public function; missing cells are NaN. See :func:`fit_irt` for estimation,
-:func:`score` for scoring new models against frozen items.
+Models (the AI systems evaluated; IRT's respondents) are rows and items (benchmark
+questions) are columns in every public function; missing cells are NaN. See
+:func:`fit_irt` for estimation and :func:`score` for scoring new models against frozen
+items.
+
+Examples
+--------
+>>> from hierlab.irt import fit_irt, simulate_responses
+>>> fit = fit_irt(simulate_responses(200, 10, seed=0).responses, "2pl")
+>>> fit.abilities.columns[:3]
+['model', 'theta', 'theta_se']
 """
 
 from hierlab.irt.data import ResponseMatrix, as_response_matrix, responses_from_long
 from hierlab.irt.diagnostics import (
-    ModelComparison,
+    FitComparison,
+    InformationCurves,
     audit_items,
-    compare_models,
+    compare_fits,
     information_curves,
     item_fit,
     reliability,
@@ -26,22 +35,24 @@ from hierlab.irt.models import (
     response_probability,
 )
 from hierlab.irt.profiles import TopicProfiles, topic_profiles, topics_from_tree
-from hierlab.irt.scoring import score
+from hierlab.irt.scoring import estimate_abilities, score
 from hierlab.irt.simulate import Simulation, simulate_responses
 from hierlab.irt.subsets import estimate_from_subset, evaluate_subsets, select_items
 
 __all__ = [
     "ExplanatoryFit",
+    "FitComparison",
     "IRTFit",
-    "ModelComparison",
+    "InformationCurves",
     "Prior",
     "ResponseMatrix",
     "Simulation",
     "TopicProfiles",
     "as_response_matrix",
     "audit_items",
-    "compare_models",
+    "compare_fits",
     "dif",
+    "estimate_abilities",
     "estimate_from_subset",
     "evaluate_subsets",
     "expected_score",

@@ -1,9 +1,9 @@
-"""Response matrices: respondents (models) are rows, items are columns, missing is NaN.
+"""Response matrices: models are rows, items are columns, missing is NaN.
 
 Every IRT function in hierlab takes a :class:`ResponseMatrix` or anything
 :func:`as_response_matrix` accepts: a polars DataFrame (an optional first text column
-holds the respondent ids), a pandas DataFrame (the index holds them), a 2-D numpy array,
-or a long table through :func:`responses_from_long`.
+holds the model ids), a pandas DataFrame (the index holds them), a 2-D numpy array, or a
+long results table through :func:`responses_from_long`.
 """
 
 from __future__ import annotations
@@ -17,108 +17,312 @@ import polars as pl
 
 from hierlab._tables import as_polars, require_columns
 from hierlab.errors import (
+    DuplicateRowsError,
     EmptyInputError,
     HierlabWarning,
     InputShapeError,
+    InputTypeError,
     InvalidValueError,
     format_items,
 )
 
-__all__ = ["ResponseMatrix", "as_response_matrix", "responses_from_long"]
+__all__ = ["ResponseMatrix", "as_response_matrix", "response_values", "responses_from_long"]
 
 MISSING_CODES = (-1.0, -9.0, -99.0, 9.0, 99.0, 999.0)
 MAX_CATEGORIES = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResponseMatrix:
-    """A validated respondents x items matrix.
+    """A validated models x items matrix of responses.
+
+    Build one with :func:`as_response_matrix` (from a wide table or an array) or
+    :func:`responses_from_long` (from a long results table); both check the values.
 
     Attributes
     ----------
     values : numpy.ndarray
-        Float array (respondents x items); NaN is missing. Binary data hold 0/1; graded
-        data hold category indices 0..K-1.
-    respondents, items : tuple of str
+        Float array (models x items); NaN is missing. Binary data hold 0/1; graded data
+        hold category indices 0..K-1.
+    models : tuple of str
+        The model ids, one per row.
+    items : tuple of str
+        The item ids, one per column.
     categories : tuple of float
         The original score of each category (``(0.0, 1.0)`` for binary data).
+
+    Examples
+    --------
+    >>> m = ResponseMatrix(np.array([[1.0, 0.0], [0.0, np.nan]]), ("a", "b"), ("q1", "q2"))
+    >>> m.n_models, m.n_items
+    (2, 2)
+    >>> m.to_polars().columns
+    ['model', 'q1', 'q2']
+    >>> m == ResponseMatrix(m.values.copy(), ("a", "b"), ("q1", "q2"))
+    True
     """
 
     values: np.ndarray
-    respondents: tuple[str, ...]
+    models: tuple[str, ...]
     items: tuple[str, ...]
     categories: tuple[float, ...] = (0.0, 1.0)
 
+    __hash__ = None  # type: ignore[assignment]  # holds an array: compared by value, not hashed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResponseMatrix):
+            return NotImplemented
+        return (
+            self.models == other.models
+            and self.items == other.items
+            and self.categories == other.categories
+            and np.array_equal(self.values, other.values, equal_nan=True)
+        )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.values, np.ndarray) or self.values.ndim != 2:
+            raise InputTypeError(
+                "`values` of a ResponseMatrix must be a 2-D numpy array (models x items); "
+                "use as_response_matrix() to convert tables and lists."
+            )
+        if self.values.shape != (len(self.models), len(self.items)):
+            raise InputShapeError(
+                f"A ResponseMatrix of shape {self.values.shape} needs {self.values.shape[0]} "
+                f"model ids and {self.values.shape[1]} item ids, got {len(self.models)} and "
+                f"{len(self.items)}."
+            )
+
     @property
     def shape(self) -> tuple[int, int]:
+        """Return ``(n_models, n_items)``."""
         return self.values.shape  # type: ignore[return-value]
 
     @property
+    def n_models(self) -> int:
+        """Return the number of models (rows)."""
+        return self.values.shape[0]
+
+    @property
+    def n_items(self) -> int:
+        """Return the number of items (columns)."""
+        return self.values.shape[1]
+
+    @property
     def n_categories(self) -> int:
+        """Return the number of response categories (2 for binary data)."""
         return len(self.categories)
 
     @property
     def observed(self) -> np.ndarray:
-        """Boolean mask of observed cells."""
+        """Return the boolean mask of observed cells."""
         return ~np.isnan(self.values)
 
+    def scores(self) -> np.ndarray:
+        """Return the responses in their original scores (NaN where missing).
+
+        Returns
+        -------
+        numpy.ndarray
+            Models x items; graded categories mapped back to their scores (0, 0.5, 1 ...).
+
+        Examples
+        --------
+        >>> m = ResponseMatrix(np.array([[0.0, 2.0], [1.0, np.nan]]), ("a", "b"), ("q1", "q2"),
+        ...                    categories=(0.0, 0.5, 1.0))
+        >>> m.scores().tolist()
+        [[0.0, 1.0], [0.5, nan]]
+        """
+        scores = np.asarray(self.categories)[np.nan_to_num(self.values).astype(np.int64)]
+        return np.where(self.observed, scores, np.nan)
+
     def to_polars(self) -> pl.DataFrame:
-        """Wide table: a ``respondent`` column, then one column per item (original scores)."""
-        scores = np.asarray(self.categories)[np.nan_to_num(self.values).astype(int)]
-        scores = np.where(self.observed, scores, np.nan)
-        frame = pl.DataFrame(scores, schema=list(self.items), orient="row")
+        """Return the wide table: a ``model`` column, then one column per item.
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per model; cells hold the original scores, null where missing.
+
+        Examples
+        --------
+        >>> m = ResponseMatrix(np.array([[1.0, np.nan], [0.0, 1.0]]), ("a", "b"), ("q1", "q2"))
+        >>> m.to_polars().row(0)
+        ('a', 1.0, None)
+        """
+        frame = pl.DataFrame(self.scores(), schema=list(self.items), orient="row")
         return (
-            frame.with_columns(pl.Series("respondent", self.respondents))
-            .select("respondent", *self.items)
+            frame.with_columns(pl.Series("model", self.models, dtype=pl.String))
+            .select("model", *self.items)
             .fill_nan(None)
         )
 
 
 def responses_from_long(
     table: Any,
-    respondent: str = "model",
+    *,
+    model: str = "model",
     item: str = "item",
-    score: str = "correct",
+    correct: str = "correct",
     binary: bool | None = None,
 ) -> ResponseMatrix:
-    """Build a response matrix from a long table (one row per respondent and item).
+    """Build a response matrix from a long results table (one row per model and item).
 
     Cells with no row stay missing (NaN), never 0.
+
+    Parameters
+    ----------
+    table : polars or pandas DataFrame
+        The long results table.
+    model : str, default "model"
+        The column holding the model ids (the rows of the matrix).
+    item : str, default "item"
+        The column holding the item ids (the columns of the matrix).
+    correct : str, default "correct"
+        The column holding the outcome: 0/1, or a few ordered scores for graded models.
+    binary : bool, optional
+        Passed to :func:`as_response_matrix`: True requires 0/1, False allows graded scores,
+        None decides from the data.
+
+    Returns
+    -------
+    ResponseMatrix
+
+    Raises
+    ------
+    InputShapeError
+        A named column is missing (the present columns are listed).
+    DuplicateRowsError
+        The same (model, item) pair appears on several rows (examples are listed).
 
     Examples
     --------
     >>> long = pl.DataFrame({"model": ["a", "a", "b", "c"], "item": ["q1", "q2", "q1", "q2"],
     ...                      "correct": [1, 0, 0, 1]})
     >>> m = responses_from_long(long, binary=True)
-    >>> m.values.tolist()
-    [[1.0, 0.0], [0.0, nan], [nan, 1.0]]
+    >>> m.models, m.values.tolist()
+    (('a', 'b', 'c'), [[1.0, 0.0], [0.0, nan], [nan, 1.0]])
     """
-    table = as_polars(table, "The long table")
+    table = as_polars(table, "The long results table `table`")
     require_columns(
         table,
-        [respondent, item, score],
-        "The long table",
-        "Name them with respondent=, item=, score=.",
+        [model, item, correct],
+        "The long results table",
+        "Name them with model=, item=, correct=.",
     )
-    frame = table.select(
-        pl.col(respondent).cast(pl.String).alias("r"),
-        pl.col(item).cast(pl.String).alias("i"),
-        pl.col(score).cast(pl.Float64).alias("s"),
-    )
-    dup = frame.filter(pl.struct("r", "i").is_duplicated())
-    if dup.height:
-        pairs = dup.select("r", "i").unique(maintain_order=True).rows()
-        raise InvalidValueError(
-            f"{len(pairs)} (respondent, item) pair(s) appear more than once, e.g. "
-            f"{format_items(pairs, 3)}. Aggregate them first (one score per pair)."
+    if not (table[correct].dtype.is_numeric() or table[correct].dtype == pl.Boolean):
+        raise InputTypeError(
+            f"The outcome column {correct!r} must hold numbers (0/1 or scores), "
+            f"got {table[correct].dtype}."
         )
-    wide = frame.pivot(on="i", index="r", values="s", maintain_order=True)
-    return as_response_matrix(wide, respondent_column="r", binary=binary)
+    frame = table.select(
+        pl.col(model).cast(pl.String).alias("model"),
+        pl.col(item).cast(pl.String).alias("item"),
+        pl.col(correct).cast(pl.Float64).alias("correct"),
+    )
+    duplicated = frame.filter(pl.struct("model", "item").is_duplicated())
+    if duplicated.height:
+        pairs = duplicated.select("model", "item").unique(maintain_order=True).rows()
+        raise DuplicateRowsError(
+            f"{len(pairs)} (model, item) pair(s) appear more than once, e.g. "
+            f"{format_items(pairs, 3)}. Aggregate them first (one outcome per pair)."
+        )
+    wide = frame.pivot(on="item", index="model", values="correct", maintain_order=True)
+    return as_response_matrix(wide, model="model", binary=binary)
+
+
+def response_values(
+    data: Any, *, model: str | None = None
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Return the numbers, model ids and item ids of wide responses, without validating them.
+
+    The conversion behind :func:`as_response_matrix` (which then checks the values, codes
+    graded scores as categories and drops empty rows and columns), for code that applies
+    its own rules, such as scoring a single new model against a fit.
+
+    Parameters
+    ----------
+    data : polars/pandas DataFrame or 2-D array
+        Models are rows, items are columns. For polars, a first column of text (or the
+        column named by ``model``) holds the model ids; for pandas, the index does.
+    model : str, optional
+        The polars column holding the model ids.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Float array, models x items, NaN where missing.
+    models : list of str
+        Model ids (``"0", "1", ...`` when the input has none).
+    items : list of str
+        Item ids (``"item_0", ...`` for arrays).
+
+    Raises
+    ------
+    InputTypeError
+        ``data`` is not a table or an array of numbers, or item columns are not numeric.
+
+    Examples
+    --------
+    >>> values, models, items = response_values(pl.DataFrame({"model": ["a"], "q1": [1]}))
+    >>> values.tolist(), models, items
+    ([[1.0]], ['a'], ['q1'])
+    """
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if isinstance(data, pl.DataFrame):
+        id_col = model
+        if id_col is None and data.width and data.dtypes[0] in (pl.String, pl.Categorical):
+            id_col = data.columns[0]
+        if id_col is not None:
+            require_columns(data, [id_col], "The responses", "Name the model column with model=.")
+        item_cols = [c for c in data.columns if c != id_col]
+        bad = [
+            c
+            for c in item_cols
+            if not (data[c].dtype.is_numeric() or data[c].dtype in (pl.Boolean, pl.Null))
+        ]
+        if bad:
+            raise InputTypeError(
+                f"Item columns must be numeric; {format_items(bad)} are not. Put the model "
+                "ids in the first column (or name it with model=)."
+            )
+        values = data.select(pl.col(item_cols).cast(pl.Float64)).to_numpy()
+        ids = (
+            data[id_col].cast(pl.String).to_list()
+            if id_col
+            else [str(i) for i in range(data.height)]
+        )
+        return values.astype(np.float64), ids, [str(c) for c in item_cols]
+    if type(data).__module__.split(".")[0] == "pandas" and hasattr(data, "columns"):
+        try:
+            values = data.astype("float64").to_numpy()
+        except (TypeError, ValueError):
+            raise InputTypeError(
+                "Item columns of the pandas responses must be numeric; put the model ids in "
+                "the index."
+            ) from None
+        return values, [str(i) for i in data.index], [str(c) for c in data.columns]
+    try:
+        values = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputTypeError(
+            "`responses` must be a ResponseMatrix, a polars or pandas DataFrame (models as "
+            f"rows, items as columns) or a 2-D array of numbers, got {type(data).__name__}. "
+            "For a long results table use responses_from_long()."
+        ) from None
+    if values.ndim != 2:
+        raise InputShapeError(f"Responses must be 2-D (models x items), got shape {values.shape}.")
+    return (
+        values,
+        [str(i) for i in range(values.shape[0])],
+        [f"item_{j}" for j in range(values.shape[1])],
+    )
 
 
 def as_response_matrix(
     data: Any,
-    respondent_column: str | None = None,
+    *,
+    model: str | None = None,
     binary: bool | None = None,
     drop_empty: bool = True,
 ) -> ResponseMatrix:
@@ -127,21 +331,30 @@ def as_response_matrix(
     Parameters
     ----------
     data : ResponseMatrix, polars/pandas DataFrame or 2-D array
-        Respondents are rows, items are columns. For polars, a first column of text (or
-        ``respondent_column``) holds the respondent ids.
+        Models are rows, items are columns. For polars, a first column of text (or the
+        column named by ``model``) holds the model ids; for pandas, the index does.
+    model : str, optional
+        The polars column holding the model ids.
     binary : bool, optional
         True: values must be 0, 1 or missing. False: graded scores (a few ordered values
         such as 0, 0.5, 1 or 0..4). None: binary if the data only hold 0/1.
     drop_empty : bool, default True
-        Drop respondents and items with no observation (with a warning naming them).
+        Drop models and items with no observation (with a warning naming them).
+
+    Returns
+    -------
+    ResponseMatrix
+        ``data`` itself when it already is one.
 
     Raises
     ------
+    InputTypeError
+        ``data`` is not a table or array of numbers.
     InvalidValueError
         Values outside {0, 1, NaN} for binary data (the columns are named), infinite
         values, or too many distinct scores for graded data.
     EmptyInputError
-        Fewer than two respondents or no item with observations.
+        Fewer than two models or no item with observations.
 
     Examples
     --------
@@ -151,11 +364,7 @@ def as_response_matrix(
     """
     if isinstance(data, ResponseMatrix):
         return data
-    values, respondents, items = _to_array(data, respondent_column)
-    if values.ndim != 2:
-        raise InputShapeError(
-            f"Responses must be 2-D (respondents x items), got shape {values.shape}."
-        )
+    values, models, items = response_values(data, model=model)
     if values.size == 0:
         raise EmptyInputError("The response matrix is empty.")
     if np.isinf(values).any():
@@ -169,14 +378,15 @@ def as_response_matrix(
     if binary is None:
         binary = is_binary
     if binary and not is_binary:
-        bad_cols = ~np.isin(values, (0.0, 1.0)) & observed
-        cols = [items[j] for j in np.flatnonzero(bad_cols.any(axis=0))]
-        bad_values = np.unique(values[bad_cols])
+        bad_cells = ~np.isin(values, (0.0, 1.0)) & observed
+        cols = [items[j] for j in np.flatnonzero(bad_cells.any(axis=0))]
+        bad_values = np.unique(values[bad_cells])
         hint = ""
         if np.isin(bad_values, MISSING_CODES).any():
+            codes = bad_values[np.isin(bad_values, MISSING_CODES)]
             hint = (
-                f" {format_items([float(v) for v in bad_values if v in MISSING_CODES])} look like "
-                "missing-value codes: replace them with NaN (missing is never 0 or -1)."
+                f" {format_items(codes.tolist())} look like missing-value codes: replace "
+                "them with NaN (missing is never 0 or -1)."
             )
         raise InvalidValueError(
             f"Binary models need responses in {{0, 1, NaN}}, but {len(cols)} item column(s) "
@@ -193,95 +403,59 @@ def as_response_matrix(
         categories = tuple(float(v) for v in distinct)
         values = np.where(observed, np.searchsorted(distinct, np.nan_to_num(values)), np.nan)
     if drop_empty:
-        values, respondents, items = _drop_empty(values, respondents, items)
+        values, models, items = _drop_empty(values, models, items)
     if values.shape[0] < 2:
         raise EmptyInputError(
-            f"IRT needs at least two respondents with responses; got {values.shape[0]} "
-            f"({format_items(respondents)}). Use score() to score one model against fitted items."
+            f"IRT needs at least two models with responses; got {values.shape[0]} "
+            f"({format_items(models)}). Use score() to score one model against fitted items."
         )
-    observed = ~np.isnan(values)
-    _warn_suspicious(values, observed, items, binary)
+    _warn_suspicious(values, ~np.isnan(values), items, binary)
     return ResponseMatrix(
-        values=values, respondents=tuple(respondents), items=tuple(items), categories=categories
+        values=values, models=tuple(models), items=tuple(items), categories=categories
     )
 
 
-def _to_array(data: Any, respondent_column: str | None) -> tuple[np.ndarray, list[str], list[str]]:
-    if isinstance(data, pl.DataFrame):
-        id_col = respondent_column
-        if id_col is None and data.width and data.dtypes[0] in (pl.String, pl.Categorical):
-            id_col = data.columns[0]
-        item_cols = [c for c in data.columns if c != id_col]
-        bad = [
-            c
-            for c in item_cols
-            if not (data[c].dtype.is_numeric() or data[c].dtype in (pl.Boolean, pl.Null))
-        ]
-        if bad:
-            raise InvalidValueError(
-                f"Item columns must be numeric; {format_items(bad)} are not. Put respondent "
-                "ids in the first column (or name it with respondent_column=)."
-            )
-        values = data.select(pl.col(item_cols).cast(pl.Float64)).to_numpy()
-        ids = (
-            data[id_col].cast(pl.String).to_list()
-            if id_col
-            else [str(i) for i in range(data.height)]
-        )
-        return values.astype(np.float64), ids, [str(c) for c in item_cols]
-    if type(data).__module__.split(".")[0] == "pandas":
-        values = data.astype("float64").to_numpy()
-        return values, [str(i) for i in data.index], [str(c) for c in data.columns]
-    values = np.asarray(data, dtype=np.float64)
-    if values.ndim == 2:
-        return (
-            values,
-            [str(i) for i in range(values.shape[0])],
-            [f"item_{j}" for j in range(values.shape[1])],
-        )
-    return values, [], []
-
-
-def _drop_empty(values: np.ndarray, respondents: list[str], items: list[str]):
+def _drop_empty(
+    values: np.ndarray, models: list[str], items: list[str]
+) -> tuple[np.ndarray, list[str], list[str]]:
     observed = ~np.isnan(values)
     empty_items = ~observed.any(axis=0)
     if empty_items.any():
-        names = [items[j] for j in np.flatnonzero(empty_items)]
         if empty_items.all():
             raise EmptyInputError("No item has a single observed response.")
+        names = np.asarray(items, dtype=object)[empty_items].tolist()
         warnings.warn(
             f"Dropped {len(names)} item(s) with no responses: {format_items(names)}.",
             HierlabWarning,
             stacklevel=3,
         )
-        keep = ~empty_items
-        values, items = values[:, keep], [i for i, k in zip(items, keep, strict=True) if k]
-        observed = observed[:, keep]
+        values = values[:, ~empty_items]
+        items = np.asarray(items, dtype=object)[~empty_items].tolist()
+        observed = observed[:, ~empty_items]
     empty_rows = ~observed.any(axis=1)
     if empty_rows.any():
-        names = [respondents[i] for i in np.flatnonzero(empty_rows)]
+        names = np.asarray(models, dtype=object)[empty_rows].tolist()
         warnings.warn(
-            f"Dropped {len(names)} respondent(s) with no responses: {format_items(names)}.",
+            f"Dropped {len(names)} model(s) with no responses: {format_items(names)}.",
             HierlabWarning,
             stacklevel=3,
         )
-        keep = ~empty_rows
-        values, respondents = values[keep], [r for r, k in zip(respondents, keep, strict=True) if k]
-    return values, respondents, items
+        values = values[~empty_rows]
+        models = np.asarray(models, dtype=object)[~empty_rows].tolist()
+    return values, models, items
 
 
 def _warn_suspicious(
     values: np.ndarray, observed: np.ndarray, items: list[str], binary: bool
 ) -> None:
-    filled = np.where(observed, values, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanmin(filled, axis=0), np.nanmax(filled, axis=0)
+        lo, hi = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
     constant = lo == hi
     if constant.any():
-        names = [items[j] for j in np.flatnonzero(constant)]
+        names = np.asarray(items, dtype=object)[constant].tolist()
         warnings.warn(
-            f"{len(names)} item(s) have the same response from every respondent "
+            f"{len(names)} item(s) have the same response from every model "
             f"({format_items(names, 5)}); they carry no information about ability and their "
             "difficulty rests on the prior.",
             HierlabWarning,

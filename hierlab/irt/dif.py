@@ -1,58 +1,74 @@
-"""Differential item functioning (DIF) between two groups of respondents.
+"""Differential item functioning (DIF) between two groups of models.
 
 Two methods, each vectorised over all items:
 
-* **Mantel-Haenszel**: respondents are stratified on the matching variable (ability
+* **Mantel-Haenszel**: models are stratified on the matching variable (ability
   quantiles); for each item and stratum a 2 x 2 table of group (reference, focal) by
   response (right, wrong) is counted with one matrix product; the MH common odds ratio,
-  the continuity-corrected MH chi-square and ETS's delta (``-2.35 ln OR``) follow. An odds
-  ratio above 1 means the item favours the reference group.
+  the continuity-corrected MH chi-square (1 df) and ETS's delta (``-2.35 ln OR``) follow.
+  An odds ratio above 1 means the item favours the reference group.
 * **Logistic regression** (Swaminathan & Rogers): per item, ``logit P(right) = b0 + b1
-  theta`` (M0), ``+ b2 group`` (M1), ``+ b3 group x theta`` (M2); likelihood-ratio tests
-  M1 vs M0 (uniform DIF) and M2 vs M1 (non-uniform DIF), fitted for all items at once by
-  batched Newton steps.
+  theta`` (M0), ``+ b2 group`` (M1), ``+ b3 group x theta`` (M2); likelihood-ratio
+  chi-square tests (1 df) of M1 vs M0 (uniform DIF) and M2 vs M1 (non-uniform DIF),
+  fitted for all items at once by batched Newton steps.
 
 p-values are corrected over items by Benjamini-Hochberg (default) or Holm.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from hierlab.errors import InvalidValueError, format_items
+from hierlab._tables import as_float_array
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, format_items
 from hierlab.irt.data import as_response_matrix
-from hierlab.stats import adjust_pvalues
+from hierlab.irt.fit import IRTFit
+from hierlab.stats import adjust_pvalues, check_correction
 
-__all__ = ["dif", "logistic_dif", "mantel_haenszel_dif"]
+__all__ = ["dif"]
 
 
 def _groups(
-    respondents: tuple[str, ...], groups: Any, reference: str | None
+    models: tuple[str, ...], groups: Any, reference: str | None
 ) -> tuple[np.ndarray, str, str]:
-    mapping = dict(groups) if not isinstance(groups, pl.DataFrame) else dict(groups.iter_rows())
-    missing = [r for r in respondents if r not in mapping]
+    if isinstance(groups, pl.DataFrame):
+        if groups.width != 2:
+            raise InputShapeError(
+                f"`groups` as a table needs two columns (model ids, then group labels), got "
+                f"{groups.width}: {format_items(groups.columns)}."
+            )
+        mapping = dict(groups.select(pl.all().cast(pl.String)).iter_rows())
+    elif isinstance(groups, Mapping):
+        mapping = {str(k): v for k, v in groups.items()}
+    else:
+        raise InputTypeError(
+            "`groups` must be a mapping model -> group label or a two-column polars table "
+            f"(model ids, group labels), got {type(groups).__name__}."
+        )
+    missing = [r for r in models if r not in mapping]
     if missing:
-        raise InvalidValueError(f"No group given for respondent(s) {format_items(missing)}.")
-    labels = np.array([str(mapping[r]) for r in respondents])
-    levels = sorted(set(labels))
+        raise InvalidValueError(f"No group given for model(s) {format_items(missing)}.")
+    labels = np.array([str(mapping[r]) for r in models])
+    levels = sorted(set(labels.tolist()))
     if len(levels) != 2:
         raise InvalidValueError(
             f"DIF compares exactly two groups; got {len(levels)}: {format_items(levels)}."
         )
-    ref = reference if reference is not None else levels[0]
+    ref = levels[0] if reference is None else str(reference)
     if ref not in levels:
         raise InvalidValueError(f"Reference group {ref!r} is not one of {format_items(levels)}.")
     focal = levels[1] if ref == levels[0] else levels[0]
     return (labels == focal).astype(float), ref, focal
 
 
-def mantel_haenszel_dif(
+def _mantel_haenszel(
     right: np.ndarray, focal: np.ndarray, stratum: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """MH odds ratio, chi-square (continuity corrected) and p-value for every item.
+    """MH odds ratio, chi-square (continuity corrected, 1 df) and p-value of every item.
 
     ``right`` (N x J) holds 1/0/NaN; ``focal`` (N,) 1 for the focal group; ``stratum`` (N,)
     integer strata. Strata where either group is empty for an item add nothing.
@@ -83,16 +99,16 @@ def mantel_haenszel_dif(
         variance = np.where(valid, n_ref * n_foc * m1 * m0 / (t**2 * (t - 1)), 0).sum(axis=0)
         stat = (np.abs(np.where(valid, a, 0).sum(axis=0) - expected) - 0.5) ** 2 / variance
     stat = np.where(variance > 0, stat, np.nan)
-    return {"odds_ratio": odds, "chi2": stat, "p": chi2.sf(stat, 1)}
+    return {"odds_ratio": odds, "statistic": stat, "p_value": chi2.sf(stat, 1)}
 
 
 def _batched_logit(
     design: np.ndarray, y: np.ndarray, mask: np.ndarray, ridge: float = 1e-6, iters: int = 50
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Logistic regression of every column of y on one design matrix; returns log-likelihoods.
 
-    A tiny ridge keeps separated items (common with few respondents) finite; it moves
-    the log-likelihood by far less than the LR tests can resolve.
+    A tiny ridge keeps separated items (common with few models) finite; it moves the
+    log-likelihood by far less than the LR tests can resolve.
     """
     p = design.shape[1]
     j = y.shape[1]
@@ -113,8 +129,10 @@ def _batched_logit(
     return beta, ll
 
 
-def logistic_dif(right: np.ndarray, focal: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
-    """Uniform and non-uniform logistic-regression DIF for every item (LR tests)."""
+def _logistic_regression(
+    right: np.ndarray, focal: np.ndarray, theta: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Uniform and non-uniform logistic-regression DIF of every item (LR chi-square, 1 df)."""
     from scipy.stats import chi2
 
     mask = (~np.isnan(right)).astype(float)
@@ -123,45 +141,82 @@ def logistic_dif(right: np.ndarray, focal: np.ndarray, theta: np.ndarray) -> dic
     _, ll0 = _batched_logit(np.column_stack([ones, theta]), y, mask)
     beta1, ll1 = _batched_logit(np.column_stack([ones, theta, focal]), y, mask)
     _, ll2 = _batched_logit(np.column_stack([ones, theta, focal, focal * theta]), y, mask)
-    lr_u = np.maximum(2 * (ll1 - ll0), 0)
-    lr_n = np.maximum(2 * (ll2 - ll1), 0)
+    uniform = np.maximum(2 * (ll1 - ll0), 0)
+    nonuniform = np.maximum(2 * (ll2 - ll1), 0)
     return {
         "group_effect": beta1[:, 2],
-        "lr_uniform": lr_u,
-        "p_uniform": chi2.sf(lr_u, 1),
-        "lr_nonuniform": lr_n,
-        "p_nonuniform": chi2.sf(lr_n, 1),
+        "uniform_statistic": uniform,
+        "uniform_p_value": chi2.sf(uniform, 1),
+        "nonuniform_statistic": nonuniform,
+        "nonuniform_p_value": chi2.sf(nonuniform, 1),
     }
+
+
+def _matching(theta: Any, models: tuple[str, ...], right: np.ndarray) -> np.ndarray:
+    """Return the matching variable: one value per model, in the responses' order."""
+    if theta is None:
+        return np.nanmean(right, axis=1)
+    if isinstance(theta, IRTFit):
+        theta = dict(theta.abilities.select("model", "theta").iter_rows())
+    if isinstance(theta, Mapping):
+        missing = [r for r in models if r not in theta]
+        if missing:
+            raise InvalidValueError(f"`theta` has no ability for model(s) {format_items(missing)}.")
+        return as_float_array([theta[r] for r in models], "`theta` values", ndim=1)
+    match = as_float_array(theta, "`theta`", ndim=1)
+    if len(match) != len(models):
+        raise InputShapeError(
+            f"`theta` must have one value per model ({len(models)}), got {len(match)}."
+        )
+    return match
 
 
 def dif(
     responses: Any,
     groups: Any,
+    *,
     reference: str | None = None,
     theta: Any = None,
     n_strata: int = 4,
-    correction: str = "bh",
-    alpha: float = 0.05,
+    correction: str | None = "bh",
+    significance: float = 0.05,
 ) -> pl.DataFrame:
-    """Mantel-Haenszel and logistic-regression DIF of every item between two groups.
+    """Test every item for Mantel-Haenszel and logistic-regression DIF between two groups.
 
     Parameters
     ----------
-    responses : respondents x items, binary
-    groups : mapping respondent -> group label (exactly two labels), or a two-column table
-    reference : the reference group (default: the first label in sorted order)
-    theta : abilities to match on (an IRTFit, a respondent -> theta mapping, or an array in
-        respondent order); default: each respondent's proportion right
-    n_strata : ability quantile strata for Mantel-Haenszel
-    correction : "bh" or "holm", over items
+    responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
+        Binary responses, models x items.
+    groups : mapping or polars.DataFrame
+        Model id -> group label (exactly two labels), or a two-column table of model ids
+        and group labels.
+    reference : str, optional
+        The reference group (default: the first label in sorted order); the other is the
+        focal group.
+    theta : IRTFit, mapping, or array of float, optional
+        The abilities to match on: a fit (its EAP abilities), a model -> theta mapping,
+        or an array in the responses' model order. Default: each model's proportion right.
+    n_strata : int, default 4
+        Ability quantile strata for Mantel-Haenszel.
+    correction : {"bh", "holm", "bonferroni"} or None, default "bh"
+        Multiple-testing correction over items.
+    significance : float, default 0.05
+        An item is ``flagged`` when any of its three adjusted p-values is below it.
 
     Returns
     -------
     polars.DataFrame
-        ``item, mh_odds_ratio, mh_chi2, mh_p, mh_p_adj, ets_delta, ets_class`` (A
-        negligible, B moderate, C large), ``group_effect`` (focal minus reference, logit),
-        ``lr_uniform, p_uniform, p_uniform_adj, lr_nonuniform, p_nonuniform,
-        p_nonuniform_adj, flagged``, sorted by ``mh_p``.
+        One row per item: ``item, mh_odds_ratio, mh_statistic`` (MH chi-square, 1 df),
+        ``mh_p_value, mh_p_adjusted, ets_delta, ets_class`` (A negligible, B moderate, C
+        large), ``group_effect`` (focal minus reference, logit), ``uniform_statistic,
+        uniform_p_value, uniform_p_adjusted, nonuniform_statistic, nonuniform_p_value,
+        nonuniform_p_adjusted`` (LR chi-square, 1 df), ``flagged``, ``reference``,
+        ``focal`` and ``correction``; sorted by ``mh_p_value``.
+
+    Raises
+    ------
+    InvalidValueError
+        Models without a group, other than two groups, or an unknown reference group.
 
     Examples
     --------
@@ -175,55 +230,53 @@ def dif(
     ('item_0', True)
     """
     m = as_response_matrix(responses, binary=True)
-    focal, ref, foc_name = _groups(m.respondents, groups, reference)
+    focal, ref, focal_name = _groups(m.models, groups, reference)
+    correction = check_correction(correction)
+    if isinstance(n_strata, bool) or not isinstance(n_strata, int) or n_strata < 1:
+        raise InvalidValueError(f"`n_strata` must be a positive integer, got {n_strata!r}.")
+    if isinstance(significance, bool) or not isinstance(significance, int | float):
+        raise InputTypeError(f"`significance` must be a number such as 0.05, got {significance!r}.")
+    if not 0 < significance < 1:
+        raise InvalidValueError(f"`significance` must be in (0, 1), got {significance!r}.")
     right = m.values
-    if theta is None:
-        match = np.nanmean(right, axis=1)
-    elif hasattr(theta, "abilities"):
-        lookup = dict(theta.abilities.select("respondent", "theta").iter_rows())
-        match = np.array([lookup[r] for r in m.respondents])
-    elif isinstance(theta, dict):
-        match = np.array([theta[r] for r in m.respondents], dtype=float)
-    else:
-        match = np.asarray(theta, dtype=float)
-    if len(match) != len(m.respondents):
-        raise InvalidValueError("theta must have one value per respondent.")
+    match = _matching(theta, m.models, right)
     edges = np.quantile(match, np.linspace(0, 1, n_strata + 1)[1:-1])
     stratum = np.searchsorted(edges, match, side="right")
-    mh = mantel_haenszel_dif(right, focal, stratum)
+    mh = _mantel_haenszel(right, focal, stratum)
     standard = (match - match.mean()) / (match.std() or 1.0)
-    lr = logistic_dif(right, focal, standard)
+    lr = _logistic_regression(right, focal, standard)
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = -2.35 * np.log(mh["odds_ratio"])
-    mh_adj = adjust_pvalues(mh["p"], correction)
     grade = np.where(np.abs(delta) >= 1.5, "C", np.where(np.abs(delta) >= 1.0, "B", "A"))
-    ets = pl.Series(
-        [g if np.isfinite(x) else None for g, x in zip(grade, delta, strict=True)], dtype=pl.String
-    )
     out = pl.DataFrame(
         {
             "item": list(m.items),
             "mh_odds_ratio": mh["odds_ratio"],
-            "mh_chi2": mh["chi2"],
-            "mh_p": mh["p"],
-            "mh_p_adj": mh_adj,
+            "mh_statistic": mh["statistic"],
+            "mh_p_value": mh["p_value"],
+            "mh_p_adjusted": adjust_pvalues(mh["p_value"], correction),
             "ets_delta": delta,
-            "ets_class": ets,
+            "ets_class": pl.Series(grade, dtype=pl.String),
             "group_effect": lr["group_effect"],
-            "lr_uniform": lr["lr_uniform"],
-            "p_uniform": lr["p_uniform"],
-            "p_uniform_adj": adjust_pvalues(lr["p_uniform"], correction),
-            "lr_nonuniform": lr["lr_nonuniform"],
-            "p_nonuniform": lr["p_nonuniform"],
-            "p_nonuniform_adj": adjust_pvalues(lr["p_nonuniform"], correction),
+            "uniform_statistic": lr["uniform_statistic"],
+            "uniform_p_value": lr["uniform_p_value"],
+            "uniform_p_adjusted": adjust_pvalues(lr["uniform_p_value"], correction),
+            "nonuniform_statistic": lr["nonuniform_statistic"],
+            "nonuniform_p_value": lr["nonuniform_p_value"],
+            "nonuniform_p_adjusted": adjust_pvalues(lr["nonuniform_p_value"], correction),
         },
         strict=False,
+    ).with_columns(
+        pl.when(pl.col("ets_delta").is_finite()).then(pl.col("ets_class")).alias("ets_class")
     )
     flagged = (
-        (pl.col("mh_p_adj") < alpha)
-        | (pl.col("p_uniform_adj") < alpha)
-        | (pl.col("p_nonuniform_adj") < alpha)
+        (pl.col("mh_p_adjusted") < significance)
+        | (pl.col("uniform_p_adjusted") < significance)
+        | (pl.col("nonuniform_p_adjusted") < significance)
     )
     return out.with_columns(
-        flagged=flagged.fill_null(False), reference=pl.lit(ref), focal=pl.lit(foc_name)
-    ).sort("mh_p", nulls_last=True)
+        flagged=flagged.fill_null(False),
+        reference=pl.lit(ref),
+        focal=pl.lit(focal_name),
+        correction=pl.lit(correction, dtype=pl.String),
+    ).sort("mh_p_value", nulls_last=True)

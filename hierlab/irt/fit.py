@@ -3,8 +3,8 @@
 The latent ability is N(0, 1), integrated on an equally spaced grid over [-6, 6].
 
 * **E-step**, over all items at once and in log space: with indicator matrices ``X_k``
-  (respondents x items, 1 where the response is category k), the log-likelihood of every
-  respondent at every grid point is ``sum_k X_k @ log P_k.T`` (one BLAS matrix product per
+  (models x items, 1 where the response is category k), the log-likelihood of every
+  model at every grid point is ``sum_k X_k @ log P_k.T`` (one BLAS matrix product per
   category); posterior weights follow by a log-sum-exp, and the expected counts
   ``r_k = X_k.T @ W`` by one more product each.
 * **M-step**, for all items together: a Newton step on each item's expected complete-data
@@ -12,7 +12,7 @@ The latent ability is N(0, 1), integrated on an equally spaced grid over [-6, 6]
   analytic gradients, step halving per item).
 * **Standard errors**: Louis' observed information for each item's parameters (the
   complete-data information minus the posterior variance of the complete-data score,
-  summed over respondents), inverted per item and carried to (a, b, c) by the delta
+  summed over models), inverted per item and carried to (a, b, c) by the delta
   method. Cross-item covariances are not computed.
 """
 
@@ -26,43 +26,79 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from hierlab.errors import HierlabWarning, InvalidValueError
+from hierlab._tables import as_float_array
+from hierlab.errors import HierlabWarning, InputTypeError, InvalidValueError
 from hierlab.irt.data import ResponseMatrix, as_response_matrix
 from hierlab.irt.kernels import Prior, make_kernel
-from hierlab.irt.models import MODELS
+from hierlab.irt.models import (
+    IRT_MODELS,
+    grm_category_probabilities,
+    grm_information,
+    item_parameters,
+    response_probability,
+)
+from hierlab.irt.models import item_information as binary_item_information
+from hierlab.irt.scoring import estimate_abilities
+from hierlab.results import Result, Summary
 
-__all__ = ["IRTFit", "fit_irt"]
+__all__ = ["IRTFit", "as_irt_fit", "fit_irt"]
 
 DEFAULT = "default"
 
 
-@dataclass(frozen=True)
-class IRTFit:
-    """A fitted item response model.
+@dataclass(frozen=True, eq=False)
+class IRTFit(Result):
+    """A fitted item response model: item parameters with standard errors, and abilities.
 
     Attributes
     ----------
-    model : str
+    irt_model : str
         "rasch", "1pl", "2pl", "3pl" or "grm".
     items : polars.DataFrame
         One row per item: ``item``, the parameters (``a``, ``b``, ``c`` or GRM thresholds
-        ``b1..``), their standard errors (``a_se`` ...), ``n`` (responses) and ``mean``
-        (mean score).
+        ``b1, b2, ...``), their standard errors (``a_se`` ...), the intercept ``d``
+        (``-a b`` for binary models), ``n`` (responses) and ``mean`` (mean score).
     abilities : polars.DataFrame
-        One row per respondent: ``respondent, theta`` (EAP), ``theta_sd`` (posterior SD),
-        ``theta_map``, ``theta_map_se``, ``n``, ``mean``.
+        One row per model: ``model, theta`` (EAP), ``theta_se`` (posterior SD),
+        ``theta_map, theta_map_se, n, mean``.
     loglik : float
         Marginal log-likelihood at the estimates (priors excluded).
     n_parameters : int
+        Free item parameters.
     aic, bic : float
+        Akaike's and the Bayesian information criteria.
     converged : bool
+        Whether EM met its tolerance within ``max_iter`` iterations.
     iterations : int
+        EM iterations run.
     max_change : float
-        Largest parameter change in the last EM iteration.
+        Largest internal parameter change in the last EM iteration.
     seconds : float
+        Wall-clock time of the fit, abilities included.
+    prior : Prior or None
+        The priors on the item parameters (None: maximum likelihood).
+    categories : tuple of float
+        The score of each response category (``(0.0, 1.0)`` for binary models).
+    n_quadrature : int
+        Quadrature nodes per model in the E-step.
+    quadrature : str
+        "adaptive" (nodes centred on each model's posterior) or "grid" (one shared grid).
+    backend : str
+        "hierlab" or "girth".
+    responses : ResponseMatrix or None
+        The validated responses the model was fitted to (used by the diagnostics).
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, simulate_responses
+    >>> fit = fit_irt(simulate_responses(200, 10, seed=0).responses, "2pl")
+    >>> fit.irt_model, fit.n_models, fit.n_items
+    ('2pl', 200, 10)
+    >>> fit.to_polars().columns[:3]
+    ['item', 'a', 'b']
     """
 
-    model: str
+    irt_model: str
     items: pl.DataFrame
     abilities: pl.DataFrame
     loglik: float
@@ -78,56 +114,189 @@ class IRTFit:
     n_quadrature: int
     quadrature: str = "grid"
     backend: str = "hierlab"
-    params: np.ndarray = field(default=None, repr=False)  # internal parameters (J, p)
     responses: ResponseMatrix | None = field(default=None, repr=False)
 
     @property
-    def n_respondents(self) -> int:
+    def n_models(self) -> int:
+        """Return the number of models (rows of the responses)."""
         return self.abilities.height
 
     @property
     def n_items(self) -> int:
+        """Return the number of items."""
         return self.items.height
 
-    def summary(self) -> str:
-        """A statsmodels-style text summary."""
-        lines = [
-            f"IRT fit: {self.model.upper()} by marginal {'posterior mode' if self.prior else 'maximum likelihood'} (EM, {self.backend})",
-            f"  respondents {self.n_respondents:>7,}   items {self.n_items:>7,}   quadrature: {self.quadrature}, {self.n_quadrature} nodes",
-            f"  log-likelihood {self.loglik:,.2f}   parameters {self.n_parameters:,}   AIC {self.aic:,.1f}   BIC {self.bic:,.1f}",
-            f"  converged {self.converged} after {self.iterations} iterations (last change {self.max_change:.2e}) in {self.seconds:.2f} s",
+    def category_probabilities(self, theta: Any) -> np.ndarray:
+        """Return the probability of every response category of every item at each ability.
+
+        Parameters
+        ----------
+        theta : array of float, shape (n,)
+            Abilities.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n, n_items, K), abilities first as in a response matrix; K = 2 for
+            binary models (``[..., 1]`` is P(correct)).
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(200, 10, seed=0).responses)
+        >>> p = fit.category_probabilities([-1.0, 0.0, 1.0])
+        >>> p.shape, bool(np.allclose(p.sum(axis=2), 1.0))
+        ((3, 10, 2), True)
+        """
+        theta = as_float_array(theta, "`theta`", ndim=1)
+        params = item_parameters(self.items)
+        if "thresholds" in params:
+            return grm_category_probabilities(theta, params["a"], params["thresholds"])
+        right = response_probability(theta, params["a"], params["b"], params["c"])
+        return np.stack([1.0 - right, right], axis=2)
+
+    def item_information(self, theta: Any) -> np.ndarray:
+        """Return the Fisher information of every item at each ability.
+
+        Parameters
+        ----------
+        theta : array of float, shape (n,)
+            Abilities.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n, n_items); sum over axis 1 for the test information.
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(200, 10, seed=0).responses)
+        >>> fit.item_information([0.0]).shape
+        (1, 10)
+        """
+        theta = as_float_array(theta, "`theta`", ndim=1)
+        params = item_parameters(self.items)
+        if "thresholds" in params:
+            return grm_information(theta, params["a"], params["thresholds"])
+        return binary_item_information(theta, params["a"], params["b"], params["c"])
+
+    def summary(self) -> Summary:
+        """Summarise the fit: estimation, sizes, fit statistics, priors and the estimates.
+
+        Returns
+        -------
+        Summary
+            Facts (model, estimation, sizes, log-likelihood, AIC, BIC, convergence,
+            priors), a description of the item parameters and the abilities table.
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(200, 10, seed=0).responses)
+        >>> fit.summary().title
+        '2PL by marginal posterior mode (EM, hierlab)'
+        """
+        estimation = "posterior mode" if self.prior is not None else "maximum likelihood"
+        facts: list[tuple[str, Any]] = [
+            ("IRT model", self.irt_model.upper()),
+            ("estimation", f"marginal {estimation}, EM ({self.backend})"),
+            ("models", self.n_models),
+            ("items", self.n_items),
+            ("quadrature", f"{self.quadrature}, {self.n_quadrature} nodes"),
+            ("log-likelihood", f"{self.loglik:,.2f}"),
+            ("parameters", self.n_parameters),
+            ("AIC", f"{self.aic:,.1f}"),
+            ("BIC", f"{self.bic:,.1f}"),
+            ("converged", self.converged),
+            ("iterations", self.iterations),
+            ("last largest change", self.max_change),
+            ("seconds", round(self.seconds, 2)),
         ]
         if self.prior is not None:
             p = self.prior
-            lines.append(
-                f"  priors: log a ~ N({p.log_a_mean}, {p.log_a_sd}^2), intercept ~ N(0, {p.intercept_sd}^2)"
-                + (f", c ~ Beta({p.guess_alpha}, {p.guess_beta})" if self.model == "3pl" else "")
-            )
-        cols = [c for c in self.items.columns if c not in ("item", "d")]
-        desc = (
-            self.items.select(cols)
+            text = f"intercept ~ N(0, {p.intercept_sd}^2)"
+            if self.irt_model != "rasch":
+                text = f"log a ~ N({p.log_a_mean}, {p.log_a_sd}^2), " + text
+            if self.irt_model == "3pl":
+                text += f", c ~ Beta({p.guess_alpha}, {p.guess_beta})"
+            facts.append(("priors", text))
+        parameters = [c for c in self.items.columns if c not in ("item", "d", "n", "mean")]
+        described = (
+            self.items.select(parameters)
             .describe()
             .filter(pl.col("statistic").is_in(["mean", "std", "min", "max"]))
         )
-        lines += [
-            "",
-            "Item parameters:",
-            str(desc),
-            "",
-            "Abilities (EAP):",
-            str(
-                self.abilities.select("theta", "theta_sd")
-                .describe()
-                .filter(pl.col("statistic").is_in(["mean", "std", "min", "max"]))
-            ),
-        ]
-        return "\n".join(lines)
+        abilities = self.abilities.sort("theta", descending=True).select(
+            "model", "theta", "theta_se", "n", "mean"
+        )
+        notes = []
+        if not self.converged:
+            notes.append(
+                f"EM stopped after {self.iterations} iterations before converging; raise max_iter."
+            )
+        return Summary(
+            f"{self.irt_model.upper()} by marginal {estimation} (EM, {self.backend})",
+            facts=facts,
+            tables={"item parameters": described, "abilities (EAP)": abilities},
+            notes=notes,
+        )
+
+    def to_polars(self) -> pl.DataFrame:
+        """Return the item parameters, one row per item (the abilities are in ``abilities``).
+
+        Returns
+        -------
+        polars.DataFrame
+            The ``items`` table.
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(200, 10, seed=0).responses, "rasch")
+        >>> fit.to_polars().columns[:3]
+        ['item', 'b', 'b_se']
+        """
+        return self.items
 
     def __repr__(self) -> str:
         return (
-            f"IRTFit(model={self.model!r}, respondents={self.n_respondents}, items={self.n_items}, "
-            f"loglik={self.loglik:.2f}, converged={self.converged})"
+            f"IRTFit(irt_model={self.irt_model!r}, models={self.n_models}, "
+            f"items={self.n_items}, loglik={self.loglik:.2f}, converged={self.converged})"
         )
+
+
+def as_irt_fit(value: Any, what: str = "fit") -> IRTFit:
+    """Check that ``value`` is an :class:`IRTFit`.
+
+    Anything else raises an :class:`~hierlab.errors.InputTypeError` naming ``what`` and
+    :func:`fit_irt`.
+
+    Parameters
+    ----------
+    value : Any
+        The argument a function received as its fit.
+    what : str, default "fit"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    IRTFit
+        ``value`` itself.
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, simulate_responses
+    >>> fit = fit_irt(simulate_responses(100, 5, seed=0).responses)
+    >>> as_irt_fit(fit) is fit
+    True
+    """
+    if isinstance(value, IRTFit):
+        return value
+    raise InputTypeError(
+        f"`{what}` must be an IRTFit (the result of hierlab.irt.fit_irt), "
+        f"got {type(value).__name__}."
+    )
 
 
 # =========================================================================== engine
@@ -155,19 +324,19 @@ def _estep(ind: list[np.ndarray], logp: np.ndarray, logw: np.ndarray):
 
 
 ADAPTIVE_NODES = 21
-ADAPTIVE_MAX_RESPONDENTS = 50
-FINE_GRID_MAX_RESPONDENTS = 200
+ADAPTIVE_MAX_MODELS = 50
+FINE_GRID_MAX_MODELS = 200
 ADAPTIVE_MAX_CELLS = 2e6
 
 
 class _Quadrature:
     """The E-step's integration over ability: a shared grid, or adaptive Gauss-Hermite nodes.
 
-    Adaptive quadrature gives each respondent ``ADAPTIVE_NODES`` nodes centred on their
-    current posterior mean and scaled by its SD. With few respondents and many items the
+    Adaptive quadrature gives each model ``ADAPTIVE_NODES`` nodes centred on its
+    current posterior mean and scaled by its SD. With few models and many items the
     posteriors are far narrower than any affordable shared grid, and a grid then makes the
     EM map jitter as posterior mass hops between nodes; adaptive nodes resolve each
-    posterior exactly. The nodes of all respondents are concatenated into one node set with
+    posterior exactly. The nodes of all models are concatenated into one node set with
     block-structured weights, so the M-step and standard errors run unchanged.
     """
 
@@ -295,7 +464,7 @@ def _newton_items(kernel, params, counts, z, max_step: float = 2.0):
     Hessian; the 3PL and GRM are not logistic in their parameters, and Fisher scoring
     crawls on their flat ridges, so they use central differences of the analytic gradient.
     """
-    if kernel.model in ("3pl", "grm"):
+    if kernel.irt_model in ("3pl", "grm"):
         grad = _gradient(kernel, params, counts, z)
         fisher = -_negative_definite(_hessian(kernel, params, counts, z))
     else:
@@ -361,9 +530,9 @@ def _ridge_step(kernel, params: np.ndarray, w: np.ndarray, z: np.ndarray) -> np.
     m1 = w @ z
     m2 = w @ z**2
     new = params.copy()
-    model = kernel.model
+    irt_model = kernel.irt_model
     a = kernel.to_public(params).get("a", np.ones(len(params)))
-    di = 0 if model == "rasch" else 1  # the (first) intercept column
+    di = 0 if irt_model == "rasch" else 1  # the (first) intercept column
     # the kernel's log prior (its gradient and curvature per internal parameter) gives the
     # priors' part: shifting abilities by u moves every intercept column ``di`` by a * u,
     # scaling them moves column 0 (log a) by s
@@ -372,7 +541,7 @@ def _ridge_step(kernel, params: np.ndarray, w: np.ndarray, z: np.ndarray) -> np.
     g_u = float(m1.sum() + (prior_grad[:, di] * a).sum())
     c_u = float(n - (prior_curv[:, di] * a**2).sum())
     new[:, di] = params[:, di] + a * (g_u / c_u)
-    if model == "rasch":
+    if irt_model == "rasch":
         return new
     # scale: a -> a exp(s)
     g_s = float((m2 - 1.0).sum() + prior_grad[:, 0].sum())
@@ -409,7 +578,7 @@ def _louis_covariance(kernel, params, counts, w, ind, z) -> np.ndarray:
                 first[sl, a, b] = first[sl, b, a] = (mean[..., a] * mean[..., b]).sum(axis=0)
     info = complete - second + first
     info = 0.5 * (info + info.transpose(0, 2, 1))
-    if kernel.model == "1pl":
+    if kernel.irt_model == "1pl":
         return _arrowhead_covariance(info)
     cov = np.full_like(info, np.nan)
     ok = np.linalg.eigvalsh(info)[:, 0] > 1e-10
@@ -438,7 +607,8 @@ def _arrowhead_covariance(info: np.ndarray) -> np.ndarray:
 
 def fit_irt(
     responses: Any,
-    model: Literal["rasch", "1pl", "2pl", "3pl", "grm"] = "2pl",
+    irt_model: Literal["rasch", "1pl", "2pl", "3pl", "grm"] = "2pl",
+    *,
     prior: Prior | str | None = DEFAULT,
     n_quadrature: int | None = None,
     quadrature: Literal["auto", "adaptive", "grid"] = "auto",
@@ -446,31 +616,34 @@ def fit_irt(
     tol: float = 1e-4,
     backend: Literal["hierlab", "girth"] = "hierlab",
 ) -> IRTFit:
-    """Fit an item response model to respondents x items responses.
+    """Fit an item response model to models x items responses.
 
     Parameters
     ----------
-    responses : ResponseMatrix or anything :func:`~hierlab.irt.as_response_matrix` takes
-        Respondents (models) are rows, items are columns, missing is NaN.
-    model : {"rasch", "1pl", "2pl", "3pl", "grm"}, default "2pl"
+    responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
+        Models are rows, items are columns, missing is NaN (anything
+        :func:`~hierlab.irt.as_response_matrix` accepts).
+    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm"}, default "2pl"
         Rasch (a = 1), 1PL (one common a), 2PL, 3PL (with guessing) or the graded
         response model for ordinal or partial-credit scores.
-    prior : Prior, None or "default"
+    prior : Prior, None or "default", default "default"
         Weak priors on the item parameters (see :class:`~hierlab.irt.Prior`); None for
         plain maximum likelihood (items everyone gets right then diverge).
     n_quadrature : int, optional
         Shared-grid points over [-6, 6] (default: see ``quadrature``).
     quadrature : {"auto", "adaptive", "grid"}, default "auto"
-        "adaptive" integrates each respondent's posterior on 21 Gauss-Hermite nodes
-        centred on it (exact for the narrow posteriors of long tests taken by few
-        respondents); "grid" uses one shared grid (fast for many respondents); "auto"
-        is adaptive for at most 50 respondents when respondents x items x 21 <= 2e6
-        (e.g. 23 models x 1,000 items: there the grid's discretisation does not average
-        out), else a grid of 61 points (<= 200 items), 241 points (> 2,000 items and <= 200
-        respondents, whose narrow posteriors need fine spacing) or 121 points.
-    max_iter, tol : EM iterations and the convergence threshold on the largest change
-        of any internal parameter.
-    backend : {"hierlab", "girth"}
+        "adaptive" integrates each model's posterior on 21 Gauss-Hermite nodes centred on
+        it (exact for the narrow posteriors of long tests taken by few models); "grid"
+        uses one shared grid (fast for many models); "auto" is adaptive for at most 50
+        models when models x items x 21 <= 2e6 (e.g. 23 models x 1,000 items: there the
+        grid's discretisation does not average out), else a grid of 61 points (<= 200
+        items), 241 points (> 2,000 items and <= 200 models, whose narrow posteriors need
+        fine spacing) or 121 points.
+    max_iter : int, default 500
+        EM iterations at most.
+    tol : float, default 1e-4
+        Convergence threshold on the largest change of any internal parameter.
+    backend : {"hierlab", "girth"}, default "hierlab"
         "girth" calls girth's ``rasch_mml``/``onepl_mml``/``twopl_mml`` for the item
         parameters (no standard errors, no priors) and scores abilities with hierlab.
 
@@ -478,57 +651,71 @@ def fit_irt(
     -------
     IRTFit
 
+    Raises
+    ------
+    InputTypeError
+        ``responses`` is not a table or an array of numbers, or ``prior`` is not a Prior.
+    InvalidValueError
+        An unknown ``irt_model``, ``quadrature`` or ``backend``, or graded responses for a
+        binary model.
+
     Examples
     --------
     >>> from hierlab.irt import simulate_responses
-    >>> sim = simulate_responses(500, 20, model="2pl", seed=0)
+    >>> sim = simulate_responses(500, 20, irt_model="2pl", seed=0)
     >>> fit = fit_irt(sim.responses, "2pl")
     >>> fit.converged, fit.items.columns[:5]
     (True, ['item', 'a', 'b', 'a_se', 'b_se'])
     """
-    if model not in MODELS:
-        raise InvalidValueError(f"Unknown model {model!r}; choose one of {MODELS}.")
-    prior = Prior() if isinstance(prior, str) and prior == DEFAULT else prior
-    start_time = time.perf_counter()
-    m = as_response_matrix(responses, binary=None if model == "grm" else True)
-    if model != "grm" and m.n_categories != 2:
+    if irt_model not in IRT_MODELS:
         raise InvalidValueError(
-            f"Model {model!r} needs binary responses; use model='grm' for graded scores."
+            f"Unknown irt_model {irt_model!r}; choose one of {', '.join(IRT_MODELS)}."
         )
-    if model == "grm" and m.n_categories < 2:
-        raise InvalidValueError("The graded response model needs at least two score categories.")
-    if backend == "girth":
-        return _fit_girth(m, model, n_quadrature, start_time)
-    if backend != "hierlab":
-        raise InvalidValueError(f"backend must be 'hierlab' or 'girth', got {backend!r}.")
-    n_items = m.shape[1]
-    n_resp = m.shape[0]
-    if n_quadrature is None:
-        fine = n_items > 2000 and n_resp <= FINE_GRID_MAX_RESPONDENTS
-        n_quadrature = 61 if n_items <= 200 else (241 if fine else 121)
-    q = n_quadrature
+    if isinstance(prior, str) and prior == DEFAULT:
+        prior = Prior()
+    if prior is not None and not isinstance(prior, Prior):
+        raise InputTypeError(
+            f"`prior` must be a hierlab.irt.Prior, None or 'default', got {type(prior).__name__}."
+        )
     if quadrature not in ("auto", "adaptive", "grid"):
         raise InvalidValueError(
             f"quadrature must be 'auto', 'adaptive' or 'grid', got {quadrature!r}."
         )
+    if backend not in ("hierlab", "girth"):
+        raise InvalidValueError(f"backend must be 'hierlab' or 'girth', got {backend!r}.")
+    start_time = time.perf_counter()
+    m = as_response_matrix(responses, binary=None if irt_model == "grm" else True)
+    if irt_model != "grm" and m.n_categories != 2:
+        raise InvalidValueError(
+            f"irt_model={irt_model!r} needs binary responses, but these have "
+            f"{m.n_categories} score categories; use irt_model='grm' for graded scores."
+        )
+    if irt_model == "grm" and m.n_categories < 2:
+        raise InvalidValueError("The graded response model needs at least two score categories.")
+    if backend == "girth":
+        return _fit_girth(m, irt_model, n_quadrature, start_time)
+    n_items = m.n_items
+    n_models = m.n_models
+    if n_quadrature is None:
+        fine = n_items > 2000 and n_models <= FINE_GRID_MAX_MODELS
+        n_quadrature = 61 if n_items <= 200 else (241 if fine else 121)
     adaptive = quadrature == "adaptive" or (
         quadrature == "auto"
-        and n_resp <= ADAPTIVE_MAX_RESPONDENTS
-        and n_resp * n_items * ADAPTIVE_NODES <= ADAPTIVE_MAX_CELLS
+        and n_models <= ADAPTIVE_MAX_MODELS
+        and n_models * n_items * ADAPTIVE_NODES <= ADAPTIVE_MAX_CELLS
     )
-    kernel = make_kernel(model, m.n_categories, prior)
+    kernel = make_kernel(irt_model, m.n_categories, prior)
     ind = _indicators(m)
-    quad = _Quadrature(ind, adaptive, q)
-    obs = m.observed
-    n_obs = obs.sum(axis=0)
-    if model == "grm":
+    quad = _Quadrature(ind, adaptive, n_quadrature)
+    n_obs = m.observed.sum(axis=0)
+    if irt_model == "grm":
         cum = np.stack(
             [(m.values >= k).sum(axis=0) / n_obs for k in range(1, m.n_categories)], axis=1
         )
         params = kernel.start(cum)
     else:
         params = kernel.start(np.nansum(m.values, axis=0) / n_obs)
-    step = _newton_1pl if model == "1pl" else _newton_items
+    step = _newton_1pl if irt_model == "1pl" else _newton_items
 
     def em(p: np.ndarray) -> tuple[np.ndarray, float]:
         """One EM cycle from p (M-step, then the ridge step); returns the log-posterior at p."""
@@ -569,129 +756,121 @@ def fit_irt(
     cov = _louis_covariance(kernel, params, counts, w, ind, z)
     return _assemble(
         m,
-        model,
         kernel,
         params,
         cov,
         loglik,
-        prior,
-        quad.n_nodes,
-        converged,
-        it,
-        change,
-        start_time,
-        "hierlab",
-        theta_start=w @ z,
+        prior=prior,
+        n_quadrature=quad.n_nodes,
         quadrature="adaptive" if adaptive else "grid",
+        converged=converged,
+        iterations=it,
+        max_change=change,
+        start_time=start_time,
+        backend="hierlab",
+        theta_start=w @ z,
     )
 
 
-def _n_free(model: str, n_items: int, n_categories: int) -> int:
-    per_item = {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "grm": n_categories}[model]
-    return per_item * n_items + (1 if model == "1pl" else 0)
+def _n_free(irt_model: str, n_items: int, n_categories: int) -> int:
+    per_item = {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "grm": n_categories}[irt_model]
+    return per_item * n_items + (1 if irt_model == "1pl" else 0)
 
 
 def _assemble(
-    m,
-    model,
-    kernel,
-    params,
-    cov,
-    loglik,
-    prior,
-    q,
-    converged,
-    it,
-    change,
-    start_time,
-    backend,
-    theta_start=None,
-    quadrature="grid",
-):
-    from hierlab.irt.scoring import score_matrix
-
+    m: ResponseMatrix,
+    kernel: Any,
+    params: np.ndarray,
+    cov: np.ndarray | None,
+    loglik: float,
+    *,
+    prior: Prior | None,
+    n_quadrature: int,
+    quadrature: str,
+    converged: bool,
+    iterations: int,
+    max_change: float,
+    start_time: float,
+    backend: str,
+    theta_start: np.ndarray | None = None,
+) -> IRTFit:
+    """Build the items table, score the abilities, then construct the fit once."""
     public = kernel.to_public(params)
     names, jac = kernel.jacobian(params)
-    pub_cov = np.einsum("jap,jpq,jbq->jab", jac, cov, jac) if cov is not None else None
     n_obs = m.observed.sum(axis=0)
     columns: dict[str, Any] = {"item": list(m.items)}
     for name in names:
         columns[name] = public[name]
-    for i, name in enumerate(names):
-        columns[f"{name}_se"] = (
-            np.sqrt(np.maximum(pub_cov[:, i, i], 0))
-            if pub_cov is not None
-            else np.full(len(n_obs), np.nan)
-        )
-    columns["d"] = public.get("d", np.full(len(n_obs), np.nan))
-    scores = np.asarray(m.categories)[np.nan_to_num(m.values).astype(int)]
+    if cov is not None:
+        pub_cov = np.einsum("jap,jpq,jbq->jab", jac, cov, jac)
+        for i, name in enumerate(names):
+            columns[f"{name}_se"] = np.sqrt(np.maximum(pub_cov[:, i, i], 0))
+    else:
+        for name in names:
+            columns[f"{name}_se"] = np.full(m.n_items, np.nan)
+    columns["d"] = public.get("d", np.full(m.n_items, np.nan))
     with np.errstate(invalid="ignore"):
         columns["n"] = n_obs
-        columns["mean"] = np.where(m.observed, scores, 0).sum(axis=0) / n_obs
+        columns["mean"] = np.nansum(m.scores(), axis=0) / n_obs
     items = pl.DataFrame(columns)
-    n_params = _n_free(model, m.shape[1], m.n_categories)
-    n_resp = m.shape[0]
-    fit = IRTFit(
-        model=model,
+    abilities = estimate_abilities(m, items, start=theta_start)
+    n_params = _n_free(kernel.irt_model, m.n_items, m.n_categories)
+    return IRTFit(
+        irt_model=kernel.irt_model,
         items=items,
-        abilities=pl.DataFrame(),
+        abilities=abilities,
         loglik=loglik,
         n_parameters=n_params,
         aic=-2 * loglik + 2 * n_params,
-        bic=-2 * loglik + np.log(n_resp) * n_params,
+        bic=-2 * loglik + np.log(m.n_models) * n_params,
         converged=converged,
-        iterations=it,
-        max_change=change,
-        seconds=0.0,
+        iterations=iterations,
+        max_change=max_change,
+        seconds=time.perf_counter() - start_time,
         prior=prior,
         categories=m.categories,
-        n_quadrature=q,
+        n_quadrature=n_quadrature,
         quadrature=quadrature,
         backend=backend,
-        params=params,
         responses=m,
     )
-    abilities = score_matrix(m, fit, theta_start)
-    object.__setattr__(fit, "abilities", abilities)
-    object.__setattr__(fit, "seconds", time.perf_counter() - start_time)
-    return fit
 
 
 def _fit_girth(
-    m: ResponseMatrix, model: str, n_quadrature: int | None, start_time: float
+    m: ResponseMatrix, irt_model: str, n_quadrature: int | None, start_time: float
 ) -> IRTFit:
     import girth
 
-    if model not in ("rasch", "1pl", "2pl"):
+    if irt_model not in ("rasch", "1pl", "2pl"):
         raise InvalidValueError(
-            f"backend='girth' supports 'rasch', '1pl' and '2pl', not {model!r}."
+            f"backend='girth' supports 'rasch', '1pl' and '2pl', not {irt_model!r}."
         )
-    data = np.where(m.observed, m.values, girth.INVALID_RESPONSE).T.astype(int)  # items x people
+    data = np.where(m.observed, m.values, girth.INVALID_RESPONSE).T.astype(int)  # items x models
     options = {"quadrature_n": n_quadrature or 41}
-    if model == "rasch":
+    if irt_model == "rasch":
         out = girth.rasch_mml(data, options=options)
-    elif model == "1pl":
+    elif irt_model == "1pl":
         out = girth.onepl_mml(data, options=options)
     else:
         out = girth.twopl_mml(data, options=options)
-    a = np.broadcast_to(np.asarray(out["Discrimination"], dtype=float), (m.shape[1],)).copy()
+    a = np.broadcast_to(np.asarray(out["Discrimination"], dtype=float), (m.n_items,)).copy()
     b = np.asarray(out["Difficulty"], dtype=float)
-    kernel = make_kernel(model, 2, None)
-    params = np.column_stack([-a * b]) if model == "rasch" else np.column_stack([a, -a * b])
+    kernel = make_kernel(irt_model, 2, None)
+    params = np.column_stack([-a * b]) if irt_model == "rasch" else np.column_stack([a, -a * b])
     z, logw = _grid(61)
     _, _, loglik = _estep(_indicators(m), kernel.logprob(params, z), logw)
     return _assemble(
         m,
-        model,
         kernel,
         params,
         None,
         loglik,
-        None,
-        options["quadrature_n"],
-        True,
-        0,
-        0.0,
-        start_time,
-        "girth",
+        prior=None,
+        n_quadrature=options["quadrature_n"],
+        quadrature="grid",
+        converged=True,
+        iterations=0,
+        max_change=0.0,
+        start_time=start_time,
+        backend="girth",
     )

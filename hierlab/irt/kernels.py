@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BinaryKernel", "GradedKernel", "Prior", "make_kernel"]
+from hierlab.errors import InvalidValueError
+
+__all__ = ["Prior"]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -32,7 +34,7 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Prior:
-    """Weak priors that keep few-respondent fits stable (all on the item parameters).
+    """Weak priors that keep few-model fits stable (all on the item parameters).
 
     Attributes
     ----------
@@ -57,6 +59,18 @@ class Prior:
     guess_alpha: float = 5.0
     guess_beta: float = 17.0
 
+    def __post_init__(self) -> None:
+        bad = [
+            name
+            for name in ("log_a_sd", "intercept_sd", "guess_alpha", "guess_beta")
+            if not float(getattr(self, name)) > 0
+        ]
+        if bad:
+            raise InvalidValueError(
+                f"Prior: {', '.join(bad)} must be positive, got "
+                f"{', '.join(repr(getattr(self, n)) for n in bad)}."
+            )
+
 
 def _log_a_prior(
     prior: Prior, log_a: np.ndarray, share: float = 1.0
@@ -75,54 +89,58 @@ class BinaryKernel:
 
     n_categories = 2
 
-    def __init__(self, model: str, prior: Prior | None) -> None:
-        self.model = model
+    def __init__(self, irt_model: str, prior: Prior | None) -> None:
+        self.irt_model = irt_model
         self.prior = prior
-        self.log_a = prior is not None and model != "rasch"
+        self.log_a = prior is not None and irt_model != "rasch"
         self.names = {"rasch": ["d"], "1pl": ["a", "d"], "2pl": ["a", "d"], "3pl": ["a", "d", "c"]}[
-            model
+            irt_model
         ]
 
     @property
     def n_params(self) -> int:
+        """Return the number of internal parameters per item."""
         return len(self.names)
 
     def _unpack(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.model == "rasch":
+        if self.irt_model == "rasch":
             a = np.ones(len(params))
             d = params[:, 0]
         else:
             a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
             d = params[:, 1]
-        c = _sigmoid(params[:, 2]) if self.model == "3pl" else np.zeros(len(params))
+        c = _sigmoid(params[:, 2]) if self.irt_model == "3pl" else np.zeros(len(params))
         return a, d, c
 
     def start(self, p_correct: np.ndarray) -> np.ndarray:
+        """Return starting parameters (J, p) from each item's share of right answers."""
         p = np.clip(p_correct, 0.02, 0.98)
         d = np.log(p / (1 - p)) * 1.4
         cols = (
             [d]
-            if self.model == "rasch"
+            if self.irt_model == "rasch"
             else [np.zeros_like(d) if self.log_a else np.ones_like(d), d]
         )
-        if self.model == "3pl":
+        if self.irt_model == "3pl":
             cols.append(np.full_like(d, np.log(0.2 / 0.8)))
         return np.column_stack(cols)
 
     def logprob(self, params: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Return log P(category k | theta = z_q) for every item, shape (K, J, Q)."""
         a, d, c = self._unpack(params)
         eta = a[:, None] * z[None, :] + d[:, None]
-        if self.model != "3pl":
+        if self.irt_model != "3pl":
             return np.stack([_log_sigmoid(-eta), _log_sigmoid(eta)])
         log1 = np.log(c[:, None] + (1 - c[:, None]) * _sigmoid(eta))
         log0 = np.log1p(-c)[:, None] + _log_sigmoid(-eta)
         return np.stack([log0, log1])
 
     def score(self, params: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Return d log P_k / d params, shape (K, J, Q, p)."""
         a, d, c = self._unpack(params)
         eta = a[:, None] * z[None, :] + d[:, None]
         s = _sigmoid(eta)
-        if self.model == "3pl":
+        if self.irt_model == "3pl":
             p1 = c[:, None] + (1 - c[:, None]) * s
             deta1 = (1 - c[:, None]) * s * (1 - s) / p1
         else:
@@ -131,13 +149,13 @@ class BinaryKernel:
         deta0 = -s
         out = np.empty((2, *eta.shape, self.n_params))
         for k, deta in ((0, deta0), (1, deta1)):
-            if self.model == "rasch":
+            if self.irt_model == "rasch":
                 out[k, ..., 0] = deta
                 continue
             da = deta * z[None, :]
             out[k, ..., 0] = da * a[:, None] if self.log_a else da
             out[k, ..., 1] = deta
-        if self.model == "3pl":
+        if self.irt_model == "3pl":
             dc1 = (1 - s) / p1
             dc0 = -1.0 / (1 - c[:, None]) * np.ones_like(s)
             jac = (c * (1 - c))[:, None]
@@ -146,25 +164,25 @@ class BinaryKernel:
         return out
 
     def log_prior(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(value (J,), gradient (J, p), Hessian diagonal (J, p)) of the log prior."""
+        """Return the value (J,), gradient (J, p) and Hessian diagonal (J, p) of the log prior."""
         val = np.zeros(len(params))
         grad = np.zeros_like(params)
         hess = np.zeros_like(params)
         pr = self.prior
         if pr is None:
             return val, grad, hess
-        di = 0 if self.model == "rasch" else 1
+        di = 0 if self.irt_model == "rasch" else 1
         d = params[:, di]
         val += -0.5 * (d / pr.intercept_sd) ** 2
         grad[:, di] = -d / pr.intercept_sd**2
         hess[:, di] = -1 / pr.intercept_sd**2
-        if self.model != "rasch":
+        if self.irt_model != "rasch":
             # the 1PL's discrimination is one parameter stored in every item's row: spread its
             # prior over the rows so that sums over items count it once
-            share = 1.0 / len(params) if self.model == "1pl" else 1.0
+            share = 1.0 / len(params) if self.irt_model == "1pl" else 1.0
             value, grad[:, 0], hess[:, 0] = _log_a_prior(pr, params[:, 0], share)
             val += value
-        if self.model == "3pl":
+        if self.irt_model == "3pl":
             c = _sigmoid(params[:, 2])
             al, be = pr.guess_alpha, pr.guess_beta
             val += (al - 1) * np.log(c) + (be - 1) * np.log1p(-c)
@@ -173,27 +191,28 @@ class BinaryKernel:
         return val, grad, hess
 
     def to_public(self, params: np.ndarray) -> dict[str, np.ndarray]:
+        """Return the public parameters ``a, b, d`` (and ``c``) of every item."""
         a, d, c = self._unpack(params)
         out = {"a": a, "b": -d / a, "d": d}
-        if self.model == "3pl":
+        if self.irt_model == "3pl":
             out["c"] = c
         return out
 
     def jacobian(self, params: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """d(public a, b[, c]) / d(internal params), shape (J, n_public, p)."""
+        """Return the public names and d(public a, b[, c]) / d(internal), shape (J, n_public, p)."""
         a, d, c = self._unpack(params)
         n = len(params)
-        if self.model == "rasch":
+        if self.irt_model == "rasch":
             jac = np.zeros((n, 1, 1))
             jac[:, 0, 0] = -1.0  # b = -d
             return ["b"], jac
         da = a if self.log_a else np.ones(n)  # d a / d param0
-        names = ["a", "b"] + (["c"] if self.model == "3pl" else [])
+        names = ["a", "b"] + (["c"] if self.irt_model == "3pl" else [])
         jac = np.zeros((n, len(names), self.n_params))
         jac[:, 0, 0] = da
         jac[:, 1, 0] = d / a**2 * da  # b = -d / a
         jac[:, 1, 1] = -1.0 / a
-        if self.model == "3pl":
+        if self.irt_model == "3pl":
             jac[:, 2, 2] = c * (1 - c)
         return names, jac
 
@@ -205,11 +224,12 @@ class GradedKernel:
         self.n_categories = n_categories
         self.prior = prior
         self.log_a = prior is not None
-        self.model = "grm"
+        self.irt_model = "grm"
         self.names = ["a"] + [f"d{k}" for k in range(1, n_categories)]
 
     @property
     def n_params(self) -> int:
+        """Return the number of internal parameters per item."""
         return self.n_categories
 
     def _intercepts(self, params: np.ndarray) -> np.ndarray:
@@ -220,7 +240,7 @@ class GradedKernel:
         )
 
     def start(self, cumulative: np.ndarray) -> np.ndarray:
-        """``cumulative`` (J, K-1): share of responses >= k."""
+        """Return starting parameters (J, K) from ``cumulative`` (J, K-1), the shares >= k."""
         p = np.clip(cumulative, 0.02, 0.98)
         d = np.log(p / (1 - p)) * 1.4
         d = np.minimum.accumulate(d, axis=1) - np.arange(d.shape[1]) * 1e-2
@@ -240,10 +260,12 @@ class GradedKernel:
         return a, cum, probs
 
     def logprob(self, params: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Return log P(category k | theta = z_q) for every item, shape (K, J, Q)."""
         _, _, probs = self._parts(params, z)
         return np.log(probs).transpose(1, 0, 2)
 
     def score(self, params: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Return d log P_k / d params, shape (K, J, Q, p)."""
         a, cum, probs = self._parts(params, z)
         j, k, q = probs.shape
         w = cum * (1 - cum)  # (J, K-1, Q)
@@ -265,7 +287,8 @@ class GradedKernel:
             out[..., i] = (-gaps[:, None, None, i - 2] * tail[..., i - 1]).transpose(1, 0, 2)
         return out
 
-    def log_prior(self, params: np.ndarray):
+    def log_prior(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the value (J,), gradient (J, p) and Hessian diagonal (J, p) of the log prior."""
         val = np.zeros(len(params))
         grad = np.zeros_like(params)
         hess = np.zeros_like(params)
@@ -286,6 +309,7 @@ class GradedKernel:
         return val, grad, hess
 
     def to_public(self, params: np.ndarray) -> dict[str, np.ndarray]:
+        """Return the public parameters ``a, b1, ..., b{K-1}`` of every item."""
         a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
         d = self._intercepts(params)
         out = {"a": a}
@@ -294,6 +318,7 @@ class GradedKernel:
         return out
 
     def jacobian(self, params: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Return the public names and d(public a, b_k) / d(internal), shape (J, K, K)."""
         a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
         d = self._intercepts(params)
         n, km1 = d.shape
@@ -310,8 +335,10 @@ class GradedKernel:
         return names, jac
 
 
-def make_kernel(model: str, n_categories: int, prior: Prior | None):
-    """The kernel for a model name."""
-    if model == "grm":
+def make_kernel(
+    irt_model: str, n_categories: int, prior: Prior | None
+) -> BinaryKernel | GradedKernel:
+    """Return the kernel of an IRT model (internal machinery of the EM engine)."""
+    if irt_model == "grm":
         return GradedKernel(n_categories, prior)
-    return BinaryKernel(model, prior)
+    return BinaryKernel(irt_model, prior)

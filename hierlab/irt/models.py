@@ -6,74 +6,136 @@ response model (GRM) has ordered thresholds ``b_1 < ... < b_{K-1}`` and
 ``P(X >= k) = 1 / (1 + exp(-a (theta - b_k)))``.
 
 Arrays broadcast: ``theta`` of shape (n,) against item parameters of shape (J,) gives
-(n, J).
+(n, J): abilities are rows and items are columns, as in a response matrix.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from hierlab._tables import as_float_array, as_polars, require_columns
+from hierlab.errors import InputShapeError
+
 __all__ = [
-    "MODELS",
+    "IRT_MODELS",
     "expected_score",
     "grm_category_probabilities",
     "grm_information",
     "item_information",
+    "item_parameters",
     "response_probability",
 ]
 
-#: The models hierlab fits.
-MODELS = ("rasch", "1pl", "2pl", "3pl", "grm")
+#: The IRT models hierlab fits (the values of ``irt_model=``).
+IRT_MODELS = ("rasch", "1pl", "2pl", "3pl", "grm")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
 
 
-def response_probability(
-    theta: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray | float = 0.0
-) -> np.ndarray:
-    """P(correct) under the 3PL family, shape (n abilities, J items).
+def _binary_parameters(
+    theta: Any, a: Any, b: Any, c: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        as_float_array(theta, "`theta`", ndim=1),
+        as_float_array(a, "`a`"),
+        as_float_array(b, "`b`"),
+        as_float_array(c, "`c`"),
+    )
+
+
+def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
+    """Return P(correct) under the 3PL family for every ability and item.
+
+    Parameters
+    ----------
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations (1 for the Rasch model).
+    b : array of float, shape (J,)
+        Difficulties.
+    c : float or array of float, shape (J,), default 0.0
+        Guessing parameters (0 except for the 3PL).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, J).
 
     Examples
     --------
     >>> response_probability(np.array([0.0]), np.array([1.0]), np.array([0.0])).tolist()
     [[0.5]]
     """
-    theta = np.asarray(theta, dtype=float)[:, None]
-    s = _sigmoid(np.asarray(a, dtype=float) * (theta - np.asarray(b, dtype=float)))
-    return np.asarray(c, dtype=float) + (1.0 - np.asarray(c, dtype=float)) * s
+    theta, a, b, c = _binary_parameters(theta, a, b, c)
+    s = _sigmoid(a * (theta[:, None] - b))
+    return c + (1.0 - c) * s
 
 
-def item_information(
-    theta: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray | float = 0.0
-) -> np.ndarray:
-    """Fisher information of each binary item at each ability, shape (n, J).
+def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
+    """Return the Fisher information of each binary item at each ability.
 
     ``I = a^2 (P - c)^2 (1 - P) / ((1 - c)^2 P)`` (Birnbaum); for ``c = 0`` this is
     ``a^2 P (1 - P)``.
+
+    Parameters
+    ----------
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations.
+    b : array of float, shape (J,)
+        Difficulties.
+    c : float or array of float, shape (J,), default 0.0
+        Guessing parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, J).
 
     Examples
     --------
     >>> float(item_information(np.array([0.0]), np.array([2.0]), np.array([0.0]))[0, 0])
     1.0
     """
+    theta, a, b, c = _binary_parameters(theta, a, b, c)
     p = response_probability(theta, a, b, c)
-    c = np.asarray(c, dtype=float)
-    a = np.asarray(a, dtype=float)
     return a**2 * (p - c) ** 2 * (1.0 - p) / ((1.0 - c) ** 2 * p)
 
 
-def grm_category_probabilities(
-    theta: np.ndarray, a: np.ndarray, thresholds: np.ndarray
-) -> np.ndarray:
-    """Category probabilities of the graded response model, shape (n, J, K).
+def _graded_parameters(theta: Any, a: Any, thresholds: Any) -> tuple[np.ndarray, ...]:
+    theta = as_float_array(theta, "`theta`", ndim=1)
+    a = as_float_array(a, "`a`", ndim=1)
+    thresholds = as_float_array(thresholds, "`thresholds`", ndim=2)
+    if thresholds.shape[0] != a.shape[0]:
+        raise InputShapeError(
+            f"`thresholds` needs one row per item ({a.shape[0]} discriminations), "
+            f"got shape {thresholds.shape}."
+        )
+    return theta, a, thresholds
+
+
+def grm_category_probabilities(theta: Any, a: Any, thresholds: Any) -> np.ndarray:
+    """Return the category probabilities of the graded response model.
 
     Parameters
     ----------
-    theta : (n,) abilities
-    a : (J,) discriminations
-    thresholds : (J, K - 1) increasing thresholds b_1 < ... < b_{K-1}
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations.
+    thresholds : array of float, shape (J, K - 1)
+        Increasing thresholds ``b_1 < ... < b_{K-1}`` of each item.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, J, K): the probability of each category 0..K-1.
 
     Examples
     --------
@@ -81,17 +143,30 @@ def grm_category_probabilities(
     >>> np.round(p[0, 0], 3).tolist()
     [0.269, 0.462, 0.269]
     """
-    theta = np.asarray(theta, dtype=float)[:, None, None]
-    a = np.asarray(a, dtype=float)[None, :, None]
-    cum = _sigmoid(a * (theta - np.asarray(thresholds, dtype=float)[None]))  # P(X >= k), k >= 1
+    theta, a, thresholds = _graded_parameters(theta, a, thresholds)
+    cum = _sigmoid(a[None, :, None] * (theta[:, None, None] - thresholds[None]))  # P(X >= k)
     n, j = cum.shape[:2]
     upper = np.concatenate([np.ones((n, j, 1)), cum], axis=2)
     lower = np.concatenate([cum, np.zeros((n, j, 1))], axis=2)
     return np.clip(upper - lower, 1e-300, 1.0)
 
 
-def grm_information(theta: np.ndarray, a: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Fisher information of graded items, shape (n, J): sum_k P_k'^2 / P_k.
+def grm_information(theta: Any, a: Any, thresholds: Any) -> np.ndarray:
+    """Return the Fisher information of graded items, ``sum_k P_k'^2 / P_k``.
+
+    Parameters
+    ----------
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations.
+    thresholds : array of float, shape (J, K - 1)
+        Increasing thresholds of each item.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, J).
 
     Examples
     --------
@@ -99,22 +174,36 @@ def grm_information(theta: np.ndarray, a: np.ndarray, thresholds: np.ndarray) ->
     >>> round(float(info[0, 0]), 4)  # one threshold: the 2PL's a^2 P Q
     0.25
     """
-    theta_ = np.asarray(theta, dtype=float)[:, None, None]
-    a_ = np.asarray(a, dtype=float)[None, :, None]
-    cum = _sigmoid(a_ * (theta_ - np.asarray(thresholds, dtype=float)[None]))
+    theta, a, thresholds = _graded_parameters(theta, a, thresholds)
+    a_ = a[None, :, None]
+    cum = _sigmoid(a_ * (theta[:, None, None] - thresholds[None]))
     w = a_ * cum * (1.0 - cum)  # d P(X >= k) / d theta
     n, j = cum.shape[:2]
-    w_upper = np.concatenate([np.zeros((n, j, 1)), w], axis=2)
-    w_lower = np.concatenate([w, np.zeros((n, j, 1))], axis=2)
-    deriv = w_upper - w_lower
+    deriv = np.concatenate([np.zeros((n, j, 1)), w], axis=2) - np.concatenate(
+        [w, np.zeros((n, j, 1))], axis=2
+    )
     probs = grm_category_probabilities(theta, a, thresholds)
     return (deriv**2 / probs).sum(axis=2)
 
 
-def expected_score(
-    theta: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray | float = 0.0
-) -> np.ndarray:
-    """Expected number-correct score on a set of binary items at each ability, shape (n,).
+def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
+    """Return the expected number-correct score on a set of binary items at each ability.
+
+    Parameters
+    ----------
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations.
+    b : array of float, shape (J,)
+        Difficulties.
+    c : float or array of float, shape (J,), default 0.0
+        Guessing parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n,).
 
     Examples
     --------
@@ -122,3 +211,62 @@ def expected_score(
     [1.0]
     """
     return response_probability(theta, a, b, c).sum(axis=1)
+
+
+def item_parameters(items: Any) -> dict[str, np.ndarray]:
+    """Return the parameters of an items table (a fit's ``items``) as arrays.
+
+    Binary models: ``a`` (1 where the table has no ``a`` column, as for the Rasch model),
+    ``b``, ``c`` (0 without a ``c`` column) and the intercept ``d`` (the table's ``d``
+    column, or ``-a b``). The graded response model (columns ``b1, b2, ...``): ``a`` and
+    ``thresholds`` of shape (J, K - 1).
+
+    Parameters
+    ----------
+    items : polars or pandas DataFrame
+        One row per item with the parameter columns (``a``, ``b``, ``c``, ``d`` or
+        ``b1``, ``b2``, ...).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``a, b, c, d`` for binary models; ``a, thresholds`` for the GRM.
+
+    Raises
+    ------
+    InputShapeError
+        The table has neither a ``b`` nor a ``b1`` column.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> p = item_parameters(pl.DataFrame({"item": ["q1"], "a": [2.0], "b": [0.5]}))
+    >>> p["d"].tolist(), p["c"].tolist()
+    ([-1.0], [0.0])
+    """
+    table = as_polars(items, "The items table `items`")
+    graded = "b1" in table.columns and "b" not in table.columns
+    require_columns(
+        table,
+        ["b1"] if graded else ["b"],
+        "The items table",
+        "It needs difficulties `b` (binary models) or thresholds `b1, b2, ...` (GRM).",
+    )
+    ones = np.ones(table.height)
+
+    def column(name: str, default: np.ndarray) -> np.ndarray:
+        if name not in table.columns:
+            return default
+        return as_float_array(table[name], f"Column {name!r} of the items table")
+
+    a = column("a", ones)
+    if graded:
+        k = 1
+        while f"b{k + 1}" in table.columns:
+            k += 1
+        thresholds = np.column_stack([column(f"b{m}", ones) for m in range(1, k + 1)])
+        return {"a": a, "thresholds": thresholds}
+    b = column("b", ones)
+    d = column("d", -a * b)
+    d = np.where(np.isnan(d), -a * b, d)
+    return {"a": a, "b": b, "c": column("c", np.zeros(table.height)), "d": d}

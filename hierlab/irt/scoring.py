@@ -1,12 +1,12 @@
-"""Ability estimates: MAP with standard errors and EAP with posterior SDs.
+"""Ability estimates: MAP with standard errors and EAP with posterior standard deviations.
 
-Both use the N(0, 1) ability prior, so they are finite for respondents who answer every
-item right (or wrong). MAP: Newton's method on each respondent's log-posterior,
-vectorised over respondents (analytic first and second derivatives). EAP: adaptive
-Gauss-Hermite quadrature centred on the MAP and scaled by its standard error, so that the
-posterior is resolved however long the test is (a fixed grid cannot resolve the posterior
-of a 10,000-item test, whose SD is a few hundredths). Everything is summed in log space;
-nothing multiplies thousands of probabilities.
+Both use the N(0, 1) ability prior, so they are finite for models that answer every item
+right (or wrong). MAP: Newton's method on each model's log-posterior, vectorised over
+models (analytic first and second derivatives). EAP: adaptive Gauss-Hermite quadrature
+centred on the MAP and scaled by its standard error, so that the posterior is resolved
+however long the test is (a fixed grid cannot resolve the posterior of a 10,000-item
+test, whose SD is a few hundredths). Everything is summed in log space; nothing
+multiplies thousands of probabilities.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hierlab.errors import InvalidValueError, format_items
-from hierlab.irt.data import ResponseMatrix
-from hierlab.irt.kernels import make_kernel
+from hierlab._tables import as_float_array, as_polars, require_columns
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, format_items
+from hierlab.irt.data import ResponseMatrix, response_values
+from hierlab.irt.models import item_parameters
 
-__all__ = ["score", "score_matrix"]
+__all__ = ["estimate_abilities", "score"]
 
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(21)
 _CHUNK_CELLS = 4_000_000
@@ -30,22 +31,21 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _derivatives(kernel, params: np.ndarray, values: np.ndarray, theta: np.ndarray, order: int = 2):
-    """Log-likelihood of each respondent at ``theta`` (N, G) and its first two derivatives
-    (``order=0``: the log-likelihood only, the others are None).
+def _derivatives(
+    params: dict[str, np.ndarray], values: np.ndarray, theta: np.ndarray, order: int = 2
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Log-likelihood of each model at ``theta`` (N, G) and its first two derivatives.
 
-    ``values`` (N, J) holds categories with NaN for missing; the prior is not included.
+    ``order=0``: the log-likelihood only (the others are None). ``values`` (N, J) holds
+    categories with NaN for missing; the prior is not included.
     """
     obs = ~np.isnan(values)
     x = np.nan_to_num(values).astype(np.int64)
-    public = kernel.to_public(params)
-    a = public["a"] if "a" in public else np.ones(len(params))
+    a = params["a"]
     th = theta[:, :, None]  # (N, G, 1)
-    if kernel.model != "grm":
-        c = public.get("c", np.zeros(len(params)))
-        d = public["d"]
-        eta = th * a + d  # (N, G, J)
-        s = _sigmoid(eta)
+    if "thresholds" not in params:
+        c, d = params["c"], params["d"]
+        s = _sigmoid(th * a + d)  # (N, G, J)
         p = c + (1 - c) * s
         one = (x == 1)[:, None, :]
         if order == 0:
@@ -57,23 +57,24 @@ def _derivatives(kernel, params: np.ndarray, values: np.ndarray, theta: np.ndarr
         dpr = np.where(one, dp, -dp)
         d2pr = np.where(one, d2p, -d2p)
     else:
-        thr = np.column_stack([public[f"b{k}"] for k in range(1, kernel.n_categories)])  # (J, K-1)
-        cum = _sigmoid(a[None, None, :, None] * (th[..., None] - thr[None, None]))  # (N, G, J, K-1)
+        thr = params["thresholds"]  # (J, K-1)
+        cum = _sigmoid(a[None, None, :, None] * (th[..., None] - thr[None, None]))  # (N,G,J,K-1)
         w = cum * (1 - cum)
         dcum = a[None, None, :, None] * w
         d2cum = a[None, None, :, None] ** 2 * w * (1 - 2 * cum)
         pad1 = np.ones((*cum.shape[:3], 1))
         pad0 = np.zeros((*cum.shape[:3], 1))
-        upper = np.concatenate([pad1, cum], axis=3)
-        lower = np.concatenate([cum, pad0], axis=3)
-        dup = np.concatenate([pad0, dcum], axis=3)
-        dlo = np.concatenate([dcum, pad0], axis=3)
-        d2up = np.concatenate([pad0, d2cum], axis=3)
-        d2lo = np.concatenate([d2cum, pad0], axis=3)
         idx = np.broadcast_to(x[:, None, :, None], (*cum.shape[:3], 1))
-        pr = np.take_along_axis(upper - lower, idx, axis=3)[..., 0]
-        dpr = np.take_along_axis(dup - dlo, idx, axis=3)[..., 0]
-        d2pr = np.take_along_axis(d2up - d2lo, idx, axis=3)[..., 0]
+
+        def pick(inner: np.ndarray, top: np.ndarray) -> np.ndarray:
+            """P(X = x) = P(X >= x) - P(X >= x + 1) (or a derivative), at each response."""
+            upper = np.concatenate([top, inner], axis=3)
+            lower = np.concatenate([inner, pad0], axis=3)
+            return np.take_along_axis(upper - lower, idx, axis=3)[..., 0]
+
+        pr = pick(cum, pad1)
+        dpr = pick(dcum, pad0)
+        d2pr = pick(d2cum, pad0)
     pr = np.clip(pr, 1e-300, None)
     mask = obs[:, None, :]
     ll = np.where(mask, np.log(pr), 0.0).sum(axis=2)
@@ -85,28 +86,33 @@ def _derivatives(kernel, params: np.ndarray, values: np.ndarray, theta: np.ndarr
     return ll, d1, d2
 
 
-def _chunked(kernel, params, values, theta, order: int = 2):
+def _chunked(
+    params: dict[str, np.ndarray], values: np.ndarray, theta: np.ndarray, order: int = 2
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     n, g = theta.shape
-    rows = max(
-        1,
-        _CHUNK_CELLS
-        // max(1, g * values.shape[1] * (kernel.n_categories if kernel.model == "grm" else 1)),
-    )
+    width = params["thresholds"].shape[1] + 1 if "thresholds" in params else 1
+    rows = max(1, _CHUNK_CELLS // max(1, g * values.shape[1] * width))
     out = [np.empty((n, g)) for _ in range(3 if order else 1)]
     for s in range(0, n, rows):
-        res = _derivatives(kernel, params, values[s : s + rows], theta[s : s + rows], order)
+        res = _derivatives(params, values[s : s + rows], theta[s : s + rows], order)
         for o, r in zip(out, res, strict=False):
             o[s : s + rows] = r
-    return out if order else (out[0], None, None)
+    return (out[0], out[1], out[2]) if order else (out[0], None, None)
 
 
-def _map(kernel, params, values, start: np.ndarray, max_iter: int = 50, tol: float = 1e-7):
-    """Newton's method on the log-posterior, only for respondents not yet converged."""
+def _map(
+    params: dict[str, np.ndarray],
+    values: np.ndarray,
+    start: np.ndarray,
+    max_iter: int = 50,
+    tol: float = 1e-7,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's method on the log-posterior, only for models not yet converged."""
     theta = start.copy()
     info = np.ones_like(theta)
     todo = np.arange(len(theta))
     for _ in range(max_iter):
-        _, d1, d2 = _chunked(kernel, params, values[todo], theta[todo, None])
+        _, d1, d2 = _chunked(params, values[todo], theta[todo, None])
         grad = d1[:, 0] - theta[todo]
         hess = d2[:, 0] - 1.0
         info[todo] = np.maximum(-hess, 1e-12)
@@ -119,10 +125,12 @@ def _map(kernel, params, values, start: np.ndarray, max_iter: int = 50, tol: flo
     return theta, 1.0 / np.sqrt(info)
 
 
-def _eap(kernel, params, values, mode: np.ndarray, se: np.ndarray):
+def _eap(
+    params: dict[str, np.ndarray], values: np.ndarray, mode: np.ndarray, se: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     scale = 1.5 * se
     nodes = mode[:, None] + np.sqrt(2.0) * scale[:, None] * _GH_NODES[None, :]
-    ll, _, _ = _chunked(kernel, params, values, nodes, order=0)
+    ll, _, _ = _chunked(params, values, nodes, order=0)
     log_post = ll - 0.5 * nodes**2  # likelihood x N(0, 1) prior
     log_w = np.log(_GH_WEIGHTS)[None, :] + _GH_NODES[None, :] ** 2 + log_post
     log_w -= log_w.max(axis=1, keepdims=True)
@@ -133,53 +141,120 @@ def _eap(kernel, params, values, mode: np.ndarray, se: np.ndarray):
     return mean, sd
 
 
-def _abilities(m: ResponseMatrix, fit: Any, start: np.ndarray | None = None) -> pl.DataFrame:
-    kernel = make_kernel(fit.model, len(fit.categories), fit.prior)
-    values = m.values
-    obs = m.observed
-    start = np.zeros(values.shape[0]) if start is None else start
-    theta_map, se = _map(kernel, fit.params, values, start)
-    theta_eap, sd = _eap(kernel, fit.params, values, theta_map, se)
-    scores = np.asarray(fit.categories)[np.nan_to_num(values).astype(int)]
-    n = obs.sum(axis=1)
-    return pl.DataFrame(
-        {
-            "respondent": list(m.respondents),
-            "theta": theta_eap,
-            "theta_sd": sd,
-            "theta_map": theta_map,
-            "theta_map_se": se,
-            "n": n,
-            "mean": np.where(obs, scores, 0).sum(axis=1) / np.maximum(n, 1),
-        }
-    )
+def estimate_abilities(responses: ResponseMatrix, items: Any, *, start: Any = None) -> pl.DataFrame:
+    """Return the abilities of the models of a response matrix, given item parameters.
 
-
-def score_matrix(m: ResponseMatrix, fit: Any, start: np.ndarray | None = None) -> pl.DataFrame:
-    """Abilities of the respondents of a response matrix whose items are the fit's items
-    (``start``: initial values for MAP, e.g. the EM grid's posterior means)."""
-    return _abilities(m, fit, start)
-
-
-def score(responses: Any, fit: Any) -> pl.DataFrame:
-    """Score new respondents against frozen item parameters.
+    The scoring step of :func:`~hierlab.irt.fit_irt` and :func:`score`, for item
+    parameters from any source (a fit's ``items``, a published item bank).
 
     Parameters
     ----------
-    responses : anything :func:`~hierlab.irt.as_response_matrix` accepts
-        Item columns must be items of ``fit`` (any subset, in any order); missing items
-        are simply unanswered.
-    fit : IRTFit
+    responses : ResponseMatrix
+        The responses; every item must be a row of ``items``.
+    items : polars or pandas DataFrame
+        One row per item: ``item`` and the parameters (``a``, ``b``, ``c`` or the GRM
+        thresholds ``b1, b2, ...``), as in :attr:`IRTFit.items <hierlab.irt.IRTFit>`.
+    start : array of float, optional
+        Starting values of the MAP search, one per model (default 0).
 
     Returns
     -------
     polars.DataFrame
-        ``respondent, theta, theta_sd, theta_map, theta_map_se, n, mean``.
+        One row per model: ``model, theta`` (EAP), ``theta_se`` (posterior SD),
+        ``theta_map, theta_map_se, n`` (responses), ``mean`` (mean score).
+
+    Raises
+    ------
+    InputTypeError
+        ``responses`` is not a ResponseMatrix.
+    InvalidValueError
+        Items of ``responses`` missing from ``items`` (they are listed), or graded
+        responses with binary parameters (and the reverse).
+
+    Examples
+    --------
+    >>> items = pl.DataFrame({"item": ["q1", "q2"], "a": [1.0, 1.0], "b": [0.0, 0.0]})
+    >>> m = ResponseMatrix(np.array([[1.0, 1.0], [0.0, 0.0]]), ("good", "bad"), ("q1", "q2"))
+    >>> ab = estimate_abilities(m, items)
+    >>> ab["model"].to_list(), bool(ab["theta"][0] > 0 > ab["theta"][1])
+    (['good', 'bad'], True)
+    """
+    if not isinstance(responses, ResponseMatrix):
+        raise InputTypeError(
+            f"`responses` must be a ResponseMatrix, got {type(responses).__name__}; "
+            "convert with as_response_matrix() or use score()."
+        )
+    table = as_polars(items, "The items table `items`")
+    require_columns(table, ["item"], "The items table")
+    names = table["item"].cast(pl.String).to_list()
+    known = dict(zip(names, range(len(names)), strict=True))
+    unknown = [i for i in responses.items if i not in known]
+    if unknown:
+        raise InvalidValueError(
+            f"{len(unknown)} item(s) of the responses have no parameters in `items`: "
+            f"{format_items(unknown)}."
+        )
+    rows = np.fromiter((known[i] for i in responses.items), dtype=np.int64)
+    params = {k: v[rows] for k, v in item_parameters(table).items()}
+    graded = "thresholds" in params
+    if graded and params["thresholds"].shape[1] + 1 != responses.n_categories:
+        raise InvalidValueError(
+            f"The items have {params['thresholds'].shape[1] + 1} graded categories, the "
+            f"responses {responses.n_categories} ({format_items(responses.categories)})."
+        )
+    if not graded and responses.n_categories != 2:
+        raise InvalidValueError(
+            "Binary item parameters score binary responses only; the responses have "
+            f"{responses.n_categories} categories."
+        )
+    values = responses.values
+    if start is None:
+        start = np.zeros(values.shape[0])
+    else:
+        start = as_float_array(start, "`start`", ndim=1)
+        if len(start) != values.shape[0]:
+            raise InputShapeError(
+                f"`start` needs one value per model ({values.shape[0]}), got {len(start)}."
+            )
+    theta_map, se = _map(params, values, start)
+    theta_eap, sd = _eap(params, values, theta_map, se)
+    n = responses.observed.sum(axis=1)
+    return pl.DataFrame(
+        {
+            "model": list(responses.models),
+            "theta": theta_eap,
+            "theta_se": sd,
+            "theta_map": theta_map,
+            "theta_map_se": se,
+            "n": n,
+            "mean": np.nansum(responses.scores(), axis=1) / np.maximum(n, 1),
+        },
+        schema_overrides={"model": pl.String},
+    )
+
+
+def score(responses: Any, fit: Any) -> pl.DataFrame:
+    """Score new models against the frozen item parameters of a fit.
+
+    Parameters
+    ----------
+    responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
+        Models are rows; item columns must be items of ``fit`` (any subset, in any
+        order); items a model did not answer are missing. One model is enough.
+    fit : IRTFit
+        The fitted model whose items score the responses.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``model, theta, theta_se, theta_map, theta_map_se, n, mean`` (see
+        :func:`estimate_abilities`).
 
     Raises
     ------
     InvalidValueError
-        Item columns that the fit does not know (they are listed).
+        Item columns that the fit does not know (they are listed), or values that are
+        not the fit's categories.
 
     Examples
     --------
@@ -187,45 +262,32 @@ def score(responses: Any, fit: Any) -> pl.DataFrame:
     >>> sim = simulate_responses(300, 15, seed=1)
     >>> fitted = fit_irt(sim.responses)
     >>> new = sim.responses.to_polars().head(2)
-    >>> score(new, fitted).select("respondent", "n").rows()
+    >>> score(new, fitted).select("model", "n").rows()
     [('0', 15), ('1', 15)]
     """
-    if isinstance(responses, ResponseMatrix):
-        m = responses
-    else:
-        m = _as_scoring_matrix(responses, fit)
-    known = {item: j for j, item in enumerate(fit.items["item"].to_list())}
+    from hierlab.irt.fit import as_irt_fit
+
+    fit = as_irt_fit(fit)
+    m = responses if isinstance(responses, ResponseMatrix) else _coded(responses, fit)
+    known = set(fit.items["item"].to_list())
     unknown = [i for i in m.items if i not in known]
     if unknown:
         raise InvalidValueError(
             f"{len(unknown)} item column(s) are not items of the fitted model: "
             f"{format_items(unknown)}. Score only items the model was fitted on "
-            f"(it has {len(known)}, e.g. {format_items(list(known)[:3])})."
+            f"(it has {len(known)}, e.g. {format_items(fit.items['item'].head(3).to_list())})."
         )
-    values = np.full((m.shape[0], len(known)), np.nan)
-    values[:, [known[i] for i in m.items]] = m.values
-    full = ResponseMatrix(
-        values=values, respondents=m.respondents, items=tuple(known), categories=m.categories
-    )
-    if fit.model != "grm" and m.n_categories != 2:
-        raise InvalidValueError("Binary models score binary responses only.")
-    return _abilities(full, fit)
+    return estimate_abilities(m, fit.items)
 
 
-def _as_scoring_matrix(responses: Any, fit: Any) -> ResponseMatrix:
-    """Like as_response_matrix, but one respondent is fine and categories follow the fit."""
-    from hierlab.irt.data import _to_array
-
-    values, respondents, items = _to_array(responses, None)
-    if values.ndim != 2:
-        raise InvalidValueError(
-            f"Responses must be 2-D (respondents x items), got shape {values.shape}."
-        )
+def _coded(responses: Any, fit: Any) -> ResponseMatrix:
+    """Like as_response_matrix, but one model is enough and the categories are the fit's."""
+    values, models, items = response_values(responses)
     observed = ~np.isnan(values)
     cats = np.asarray(fit.categories)
     bad = observed & ~np.isin(values, cats)
     if bad.any():
-        cols = [items[j] for j in np.flatnonzero(bad.any(axis=0))]
+        cols = np.asarray(items, dtype=object)[bad.any(axis=0)].tolist()
         raise InvalidValueError(
             f"Item column(s) {format_items(cols)} hold values other than the fitted "
             f"categories {format_items(cats.tolist())} (or NaN for missing)."
@@ -233,7 +295,7 @@ def _as_scoring_matrix(responses: Any, fit: Any) -> ResponseMatrix:
     coded = np.where(observed, np.searchsorted(cats, np.nan_to_num(values)), np.nan)
     return ResponseMatrix(
         values=coded,
-        respondents=tuple(respondents),
+        models=tuple(models),
         items=tuple(items),
         categories=tuple(float(c) for c in cats),
     )

@@ -1,4 +1,4 @@
-"""Shared helpers of the chart functions."""
+"""Shared helpers of the chart functions (internal)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ MAX_ROWS = 5000  # Altair's default row limit
 
 
 def table(obj: Any, attribute: str | None = None) -> pl.DataFrame:
-    """A polars table from a result object (its ``attribute``), polars or pandas."""
+    """Return a polars table from a result object (its ``attribute``), polars or pandas."""
     if attribute and hasattr(obj, attribute):
         obj = getattr(obj, attribute)
     return as_polars(obj, "A chart's input (a table or a hierlab result)")
 
 
 def need(frame: pl.DataFrame, columns: list[str], what: str) -> None:
-    """Raise naming the columns that ``what`` (a chart function) needs and the table lacks."""
+    """Raise, naming the columns that ``what`` (a chart function) needs and the table lacks."""
     require_columns(frame, columns, f"The table given to {what}")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import polars as pl
 
+from hierlab.errors import InvalidValueError
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
 
@@ -14,18 +15,31 @@ __all__ = ["disparity_plot", "forest_plot", "group_heatmap"]
 
 def forest_plot(
     result: Any,
+    *,
     model: str | None = None,
     title: str = "Accuracy by region",
     x_title: str = "Accuracy",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Point estimates with intervals per group, with the overall mean as a line.
+    """Draw point estimates with intervals per group, with the overall mean as a line.
 
     Parameters
     ----------
-    result : a :class:`hierlab.bias.Disaggregation` or its table (``model, group, n,
-        estimate, ci_low, ci_high``)
-    model : one model (default: all models, coloured)
+    result : Disaggregation or polars.DataFrame
+        A :class:`hierlab.bias.Disaggregation` or its table (``model, group, n,
+        estimate, ci_low, ci_high``).
+    model : str, optional
+        One model to show (default: all models, coloured).
+    title : str, default "Accuracy by region"
+        Chart title.
+    x_title : str, default "Accuracy"
+        Title of the estimate axis.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
@@ -39,7 +53,10 @@ def forest_plot(
     frame = table(result, "table")
     need(frame, ["group", "estimate", "ci_low", "ci_high"], "forest_plot")
     if model is not None:
+        need(frame, ["model"], "forest_plot")
         frame = frame.filter(pl.col("model") == model)
+        if frame.height == 0:
+            raise InvalidValueError(f"forest_plot: no rows for model {model!r}.")
     frame = limit(frame, "forest_plot")
     overall = (
         (frame["estimate"] * frame["n"]).sum() / frame["n"].sum()
@@ -87,38 +104,59 @@ def forest_plot(
 
 def disparity_plot(
     disparity: Any,
+    *,
     measure: str = "gap",
     title: str = "Disparity across regions",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """A disparity measure per model (gap, ratio, relative_gap or spread) with its interval.
+    """Draw one disparity measure per model with its interval.
+
+    Parameters
+    ----------
+    disparity : polars.DataFrame
+        The table of :func:`hierlab.bias.disparity`.
+    measure : {"gap", "ratio", "relative_gap", "spread"}, default "gap"
+        The measure to show (with its ``<measure>_ci_low, <measure>_ci_high``).
+    title : str, default "Disparity across regions"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
-    >>> t = pl.DataFrame({"model": ["m1", "m2"], "gap": [0.2, 0.1], "gap_low": [0.1, 0.0], "gap_high": [0.3, 0.2]})
+    >>> t = pl.DataFrame({"model": ["m1", "m2"], "gap": [0.2, 0.1], "gap_ci_low": [0.1, 0.0], "gap_ci_high": [0.3, 0.2]})
     >>> disparity_plot(t).to_dict()["layer"][1]["mark"]["type"]
     'point'
     """
     import altair as alt
 
-    frame = limit(table(disparity), "disparity_plot")
-    need(frame, ["model", measure, f"{measure}_low", f"{measure}_high"], "disparity_plot")
     names = {
         "gap": "Best - worst group",
         "ratio": "Best / worst group",
         "relative_gap": "Relative gap",
         "spread": "SD across groups",
     }
+    if measure not in names:
+        raise InvalidValueError(
+            f"`measure` must be 'gap', 'ratio', 'relative_gap' or 'spread', got {measure!r}."
+        )
+    low, high = f"{measure}_ci_low", f"{measure}_ci_high"
+    frame = limit(table(disparity), "disparity_plot")
+    need(frame, ["model", measure, low, high], "disparity_plot")
     y = alt.Y("model:N", sort=alt.EncodingSortField(measure, order="descending"), title=None)
-    tips = ["model", measure, f"{measure}_low", f"{measure}_high"] + [
+    tips = ["model", measure, low, high] + [
         c for c in ("worst_group", "best_group") if c in frame.columns
     ]
     base = alt.Chart(frame)
     return alt.layer(
         base.mark_rule().encode(
             y=y,
-            x=alt.X(f"{measure}_low:Q", title=names.get(measure, measure)),
-            x2=f"{measure}_high:Q",
+            x=alt.X(f"{low}:Q", title=names[measure]),
+            x2=f"{high}:Q",
             tooltip=tips,
         ),
         base.mark_point(filled=True, size=40).encode(y=y, x=f"{measure}:Q", tooltip=tips),
@@ -128,12 +166,31 @@ def disparity_plot(
 
 def group_heatmap(
     result: Any,
+    *,
     value: str = "estimate",
     title: str = "Accuracy by model and region",
     value_title: str = "Accuracy",
     width: int = DOUBLE_COLUMN,
 ) -> Any:
-    """Model x group heatmap of a disaggregated metric, with the value printed in each cell.
+    """Draw a model x group heatmap of a disaggregated outcome, with each cell's value printed.
+
+    Parameters
+    ----------
+    result : Disaggregation or polars.DataFrame
+        A :class:`hierlab.bias.Disaggregation` or any table with ``model, group`` and
+        the ``value`` column.
+    value : str, default "estimate"
+        The column to colour by.
+    title : str, default "Accuracy by model and region"
+        Chart title.
+    value_title : str, default "Accuracy"
+        Legend title.
+    width : int, default DOUBLE_COLUMN
+        Largest chart width in pixels (narrower for few groups).
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------

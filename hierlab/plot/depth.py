@@ -1,10 +1,16 @@
-"""Depth-degradation charts: per-level accuracy with CI bands, survival and conditional
-accuracy, and the distribution of the deepest right level."""
+"""Depth-degradation charts: accuracy by depth, survival, the deepest right depth.
+
+Per-depth accuracy comes with confidence bands, survival with conditional accuracy, and
+the deepest right depth as a cumulative distribution; depths can be named with
+``depth_labels`` (``{1: "region", 2: "country"}``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hierlab.errors import InputTypeError
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import SINGLE_COLUMN
 
@@ -12,11 +18,11 @@ __all__ = ["deepest_correct_cdf", "depth_curves", "survival_plot"]
 
 
 def _bands(
-    frame: Any, y: str, low: str, high: str, title: str, y_title: str, width: int, level_labels: Any
+    frame: Any, y: str, low: str, high: str, title: str, y_title: str, width: int, depth_labels: Any
 ) -> Any:
     import altair as alt
 
-    x = alt.X("depth:O", title="Level", axis=_level_axis(level_labels))
+    x = alt.X("depth:O", title="Depth", axis=_depth_axis(depth_labels))
     color = (
         alt.Color("model:N", title="Model") if "model" in frame.columns else alt.value("#0072B2")
     )
@@ -32,36 +38,59 @@ def _bands(
     return alt.layer(band, line, title=title).properties(width=width, height=180)
 
 
-def _level_axis(level_labels: Any) -> Any:
-    """A horizontal-label axis for depths, naming them when ``level_labels`` are given."""
+def _depth_axis(depth_labels: Any) -> Any:
+    """Return a horizontal-label axis for depths, naming them when ``depth_labels`` are given."""
     import altair as alt
 
-    if level_labels is None:
+    if depth_labels is None:
         return alt.Axis(labelAngle=0)
-    return alt.Axis(labelAngle=0, labelExpr=_label_expr(level_labels))
+    return alt.Axis(labelAngle=0, labelExpr=_label_expr(depth_labels))
 
 
 def _label_expr(labels: Any) -> str:
-    mapping = (
-        dict(labels) if not isinstance(labels, list) else {i + 1: v for i, v in enumerate(labels)}
-    )
-    cases = " : ".join(f"datum.value == {k} ? '{v}'" for k, v in mapping.items())
+    if isinstance(labels, Mapping):
+        mapping = dict(labels)
+    elif isinstance(labels, Sequence) and not isinstance(labels, str):
+        mapping = {i + 1: v for i, v in enumerate(labels)}
+    else:
+        raise InputTypeError(
+            "`depth_labels` must be a list of names for depths 1, 2, ... or a dict "
+            f"{{depth: name}}, got {type(labels).__name__}."
+        )
+    if not mapping:
+        return "datum.value"
+    quoted = {int(k): str(v).replace("\\", "\\\\").replace("'", "\\'") for k, v in mapping.items()}
+    cases = " : ".join(f"datum.value == {k} ? '{v}'" for k, v in quoted.items())
     return f"{cases} : datum.value"
 
 
 def depth_curves(
     accuracy: Any,
-    title: str = "Accuracy by level",
-    level_labels: Any = None,
+    *,
+    title: str = "Accuracy by depth",
+    depth_labels: Any = None,
     normalised: bool = False,
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Per-level accuracy (or chance-normalised accuracy) per model with Wilson bands.
+    """Draw accuracy (or chance-normalised accuracy) by depth per model, with interval bands.
 
     Parameters
     ----------
-    accuracy : the table of :func:`hierlab.depth.accuracy_by_depth`
-    level_labels : names of the levels (list for depths 1, 2, ... or dict depth -> name)
+    accuracy : polars.DataFrame
+        The table of :func:`hierlab.depth.accuracy_by_depth` (``model, depth, accuracy,
+        ci_low, ci_high``, and ``normalised``).
+    title : str, default "Accuracy by depth"
+        Chart title.
+    depth_labels : list of str or dict of int to str, optional
+        Names of the depths: a list for depths 1, 2, ... or a dict depth -> name.
+    normalised : bool, default False
+        Draw chance-normalised accuracy (without bands) instead of accuracy.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
@@ -82,63 +111,108 @@ def depth_curves(
             title,
             "Chance-normalised accuracy",
             width,
-            level_labels,
+            depth_labels,
         )
     need(frame, ["depth", "accuracy", "ci_low", "ci_high"], "depth_curves")
-    return _bands(frame, "accuracy", "ci_low", "ci_high", title, "Accuracy", width, level_labels)
+    return _bands(frame, "accuracy", "ci_low", "ci_high", title, "Accuracy", width, depth_labels)
 
 
 def survival_plot(
     survival: Any,
+    *,
     title: str = "Survival and conditional accuracy",
-    level_labels: Any = None,
+    depth_labels: Any = None,
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Two panels: survival S_l (all levels down to l right) and conditional accuracy c_l.
+    """Draw two panels: survival S_d (every depth down to d right) and conditional accuracy c_d.
+
+    Parameters
+    ----------
+    survival : polars.DataFrame
+        The table of :func:`hierlab.depth.survival`.
+    title : str, default "Survival and conditional accuracy"
+        Title above both panels.
+    depth_labels : list of str or dict of int to str, optional
+        Names of the depths: a list for depths 1, 2, ... or a dict depth -> name.
+    width : int, default SINGLE_COLUMN
+        Width of each panel in pixels.
+
+    Returns
+    -------
+    altair.HConcatChart
 
     Examples
     --------
     >>> import polars as pl
-    >>> t = pl.DataFrame({"model": ["m"] * 2, "depth": [1, 2], "survival": [0.9, 0.5], "survival_low": [0.8, 0.4],
-    ...                   "survival_high": [0.95, 0.6], "conditional": [0.9, 0.55], "conditional_low": [0.8, 0.45],
-    ...                   "conditional_high": [0.95, 0.65], "n": [40, 40]})
+    >>> t = pl.DataFrame({"model": ["m"] * 2, "depth": [1, 2], "survival": [0.9, 0.5],
+    ...                   "survival_ci_low": [0.8, 0.4], "survival_ci_high": [0.95, 0.6],
+    ...                   "conditional": [0.9, 0.55], "conditional_ci_low": [0.8, 0.45],
+    ...                   "conditional_ci_high": [0.95, 0.65], "n": [40, 40]})
     >>> len(survival_plot(t).to_dict()["hconcat"])
     2
     """
     import altair as alt
 
     frame = limit(table(survival), "survival_plot")
-    need(frame, ["depth", "survival", "conditional"], "survival_plot")
+    need(
+        frame,
+        [
+            "depth",
+            "survival",
+            "survival_ci_low",
+            "survival_ci_high",
+            "conditional",
+            "conditional_ci_low",
+            "conditional_ci_high",
+        ],
+        "survival_plot",
+    )
     left = _bands(
         frame,
         "survival",
-        "survival_low",
-        "survival_high",
-        "Survival S(level)",
-        "Share right at every level",
+        "survival_ci_low",
+        "survival_ci_high",
+        "Survival S(depth)",
+        "Share right at every depth",
         width,
-        level_labels,
+        depth_labels,
     )
     right = _bands(
         frame,
         "conditional",
-        "conditional_low",
-        "conditional_high",
-        "Conditional accuracy c(level)",
-        "Right given all levels above right",
+        "conditional_ci_low",
+        "conditional_ci_high",
+        "Conditional accuracy c(depth)",
+        "Right given every depth above right",
         width,
-        level_labels,
+        depth_labels,
     )
     return alt.hconcat(left, right, title=title)
 
 
 def deepest_correct_cdf(
     deepest: Any,
-    title: str = "Deepest right level",
-    level_labels: Any = None,
+    *,
+    title: str = "Deepest right depth",
+    depth_labels: Any = None,
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Cumulative distribution of the deepest right level per model (step lines).
+    """Draw the cumulative distribution of the deepest right depth per model (step lines).
+
+    Parameters
+    ----------
+    deepest : polars.DataFrame
+        The table of :func:`hierlab.depth.deepest_correct` (``model, depth, cdf``).
+    title : str, default "Deepest right depth"
+        Chart title.
+    depth_labels : list of str or dict of int to str, optional
+        Names of the depths: a list for depths 1, 2, ... or a dict depth -> name.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.Chart
 
     Examples
     --------
@@ -154,12 +228,12 @@ def deepest_correct_cdf(
     color = (
         alt.Color("model:N", title="Model") if "model" in frame.columns else alt.value("#0072B2")
     )
-    axis = _level_axis(level_labels)
+    axis = _depth_axis(depth_labels)
     return (
         alt.Chart(frame, title=title)
         .mark_line(interpolate="step-after", point=True)
         .encode(
-            x=alt.X("depth:O", title="Deepest right level (0 = none)", axis=axis),
+            x=alt.X("depth:O", title="Deepest right depth (0 = none)", axis=axis),
             y=alt.Y(
                 "cdf:Q", title="Cumulative share of predictions", scale=alt.Scale(domain=[0, 1])
             ),

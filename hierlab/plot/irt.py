@@ -1,5 +1,8 @@
-"""IRT charts: item characteristic curves, information, Wright map, ability profiles,
-item audit and DIF."""
+"""IRT charts.
+
+Item characteristic curves, information, the Wright map, ability profiles, the item audit
+and DIF.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hierlab.errors import InvalidValueError, format_items
+from hierlab.irt.diagnostics import audit_items, information_curves
+from hierlab.irt.fit import as_irt_fit
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
 
@@ -26,12 +32,32 @@ GRID = np.linspace(-4, 4, 81)
 
 def icc_plot(
     fit: Any,
+    *,
     items: list[str] | None = None,
     title: str = "Item characteristic curves",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """P(right) against ability for a few items of a binary IRT fit (default: 6 items spread
-    over the difficulty range).
+    """Plot P(right) against ability for a few items of a binary IRT fit.
+
+    Parameters
+    ----------
+    fit : IRTFit
+        A binary fit (Rasch, 1PL, 2PL or 3PL).
+    items : list of str, optional
+        The items to draw (default: 6 items spread over the difficulty range).
+    title : str, default "Item characteristic curves"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.Chart
+
+    Raises
+    ------
+    InvalidValueError
+        A graded fit, or item ids that are not items of the fit.
 
     Examples
     --------
@@ -42,21 +68,25 @@ def icc_plot(
     """
     import altair as alt
 
-    from hierlab.irt.models import response_probability
-
-    its = fit.items
-    need(its, ["item", "b"], "icc_plot (binary models)")
+    fit = as_irt_fit(fit)
+    if fit.irt_model == "grm":
+        raise InvalidValueError(
+            "icc_plot draws binary items; this is a graded (GRM) fit. Plot its category "
+            "probabilities from fit.category_probabilities() instead."
+        )
+    names = fit.items["item"]
     if items is None:
-        order = its.sort("b")["item"].to_list()
+        order = fit.items.sort("b")["item"].to_list()
         items = [order[i] for i in np.linspace(0, len(order) - 1, min(6, len(order))).astype(int)]
-    sub = its.filter(pl.col("item").is_in(items))
-    a = sub["a"].to_numpy() if "a" in sub.columns else np.ones(sub.height)
-    c = sub["c"].to_numpy() if "c" in sub.columns else 0.0
-    p = response_probability(GRID, a, sub["b"].to_numpy(), c)
+    unknown = sorted(set(items) - set(names.to_list()))
+    if unknown:
+        raise InvalidValueError(f"`items` names items the fit lacks: {format_items(unknown)}.")
+    chosen = np.flatnonzero(names.is_in(items).to_numpy())
+    p = fit.category_probabilities(GRID)[:, chosen, 1]
     frame = pl.DataFrame(
         {
-            "theta": np.repeat(GRID, sub.height),
-            "item": np.tile(sub["item"].to_numpy(), len(GRID)),
+            "theta": np.repeat(GRID, len(chosen)),
+            "item": np.tile(names.to_numpy()[chosen], len(GRID)),
             "p": p.ravel(),
         }
     )
@@ -77,8 +107,23 @@ def icc_plot(
     )
 
 
-def information_plot(fit: Any, title: str = "Test information", width: int = SINGLE_COLUMN) -> Any:
-    """Test information and the standard error of ability over the ability range.
+def information_plot(
+    fit: Any, *, title: str = "Test information", width: int = SINGLE_COLUMN
+) -> Any:
+    """Plot the test information and the standard error of ability over the ability range.
+
+    Parameters
+    ----------
+    fit : IRTFit
+        The fitted model.
+    title : str, default "Test information"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
@@ -89,21 +134,19 @@ def information_plot(fit: Any, title: str = "Test information", width: int = SIN
     """
     import altair as alt
 
-    from hierlab.irt.diagnostics import information_curves
-
-    _, test = information_curves(fit, GRID)
+    test = information_curves(as_irt_fit(fit), GRID).test
     base = alt.Chart(test, title=title).encode(x=alt.X("theta:Q", title="Ability (θ)"))
     tips = [
         alt.Tooltip("theta:Q", format=".2f"),
         alt.Tooltip("information:Q", format=".1f"),
-        alt.Tooltip("se:Q", format=".3f"),
+        alt.Tooltip("theta_se:Q", format=".3f"),
     ]
     info = base.mark_line(color="#0072B2").encode(
         y=alt.Y("information:Q", title="Test information", axis=alt.Axis(titleColor="#0072B2")),
         tooltip=tips,
     )
     se = base.mark_line(color="#D55E00", strokeDash=[4, 2]).encode(
-        y=alt.Y("se:Q", title="Standard error of θ", axis=alt.Axis(titleColor="#D55E00")),
+        y=alt.Y("theta_se:Q", title="Standard error of θ", axis=alt.Axis(titleColor="#D55E00")),
         tooltip=tips,
     )
     return alt.layer(info, se).resolve_scale(y="independent").properties(width=width, height=160)
@@ -111,12 +154,30 @@ def information_plot(fit: Any, title: str = "Test information", width: int = SIN
 
 def wright_map(
     fit: Any,
+    *,
     title: str = "Abilities and item difficulties",
     width: int = SINGLE_COLUMN,
     label_top: int = 12,
 ) -> Any:
-    """Wright map: respondents' abilities (points, labelled) beside a histogram of item
-    difficulties, on one logit scale.
+    """Plot a Wright map: model abilities beside a histogram of item difficulties.
+
+    Models are points (the ``label_top`` most able are labelled) on the same logit scale
+    as the difficulties (the first threshold for graded items).
+
+    Parameters
+    ----------
+    fit : IRTFit
+        The fitted model.
+    title : str, default "Abilities and item difficulties"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Width of the whole chart in pixels.
+    label_top : int, default 12
+        How many of the most able models are labelled by name.
+
+    Returns
+    -------
+    altair.HConcatChart
 
     Examples
     --------
@@ -127,18 +188,23 @@ def wright_map(
     """
     import altair as alt
 
+    fit = as_irt_fit(fit)
     its = fit.items
     b = its["b"] if "b" in its.columns else its["b1"]
     b = b.filter(b.is_finite()).clip(-6, 6)
     lo = float(min(b.min(), fit.abilities["theta"].min())) - 0.5
     hi = float(max(b.max(), fit.abilities["theta"].max())) + 0.5
     scale = alt.Scale(domain=[lo, hi])
-    ab = fit.abilities.sort("theta", descending=True).with_columns(
-        label=pl.when(pl.int_range(pl.len()) < label_top)
-        .then(pl.col("respondent"))
-        .otherwise(pl.lit("")),
-        column=(pl.int_range(pl.len()) % 2) * 70
-        + 12,  # alternate columns so close labels do not collide
+    ab = (
+        limit(fit.abilities, "wright_map")
+        .sort("theta", descending=True)
+        .with_columns(
+            label=pl.when(pl.int_range(pl.len()) < label_top)
+            .then(pl.col("model"))
+            .otherwise(pl.lit("")),
+            column=(pl.int_range(pl.len()) % 2) * 70
+            + 12,  # alternate columns: labels do not collide
+        )
     )
     people = (
         alt.Chart(ab)
@@ -147,9 +213,9 @@ def wright_map(
             y=alt.Y("theta:Q", title="Logit scale (θ and b)", scale=scale),
             x=alt.X("column:Q", axis=None, scale=alt.Scale(domain=[0, 150])),
             tooltip=[
-                "respondent:N",
+                "model:N",
                 alt.Tooltip("theta:Q", format=".2f"),
-                alt.Tooltip("theta_sd:Q", format=".2f"),
+                alt.Tooltip("theta_se:Q", format=".2f"),
             ],
         )
     )
@@ -178,28 +244,45 @@ def wright_map(
 
 
 def profile_heatmap(
-    profiles: Any, title: str = "Ability profile by topic", width: int = DOUBLE_COLUMN
+    profiles: Any,
+    *,
+    title: str = "Ability profile by topic",
+    width: int = DOUBLE_COLUMN,
 ) -> Any:
-    """Respondent x topic heatmap of topic abilities; spiky cells are outlined.
+    """Plot a model x topic heatmap of topic abilities; spiky cells are outlined.
+
+    Parameters
+    ----------
+    profiles : TopicProfiles or polars/pandas DataFrame
+        A :func:`~hierlab.irt.topic_profiles` result or its ``profiles`` table
+        (``model, topic, theta`` and optionally ``spiky``).
+    title : str, default "Ability profile by topic"
+        Chart title.
+    width : int, default DOUBLE_COLUMN
+        Maximum chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
-    >>> t = pl.DataFrame({"respondent": ["m"], "topic": ["A"], "theta": [0.5], "se": [0.2], "spiky": [True]})
+    >>> t = pl.DataFrame({"model": ["m"], "topic": ["A"], "theta": [0.5], "theta_se": [0.2], "spiky": [True]})
     >>> profile_heatmap(t).to_dict()["layer"][0]["mark"]["type"]
     'rect'
     """
     import altair as alt
 
     frame = limit(table(profiles, "profiles"), "profile_heatmap")
-    need(frame, ["respondent", "topic", "theta"], "profile_heatmap")
+    need(frame, ["model", "topic", "theta"], "profile_heatmap")
     tips = [
         c
-        for c in ("respondent", "topic", "theta", "se", "rest_theta", "p_holm", "rank_change")
+        for c in ("model", "topic", "theta", "theta_se", "rest_theta", "p_adjusted", "rank_change")
         if c in frame.columns
     ]
     base = alt.Chart(frame).encode(
         x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=-35)),
-        y=alt.Y("respondent:N", title=None),
+        y=alt.Y("model:N", title=None),
     )
     rect = base.mark_rect().encode(
         color=alt.Color(
@@ -215,33 +298,51 @@ def profile_heatmap(
             )
         )
     return alt.layer(*layers, title=title).properties(
-        width=min(width, 50 * frame["topic"].n_unique()), height=14 * frame["respondent"].n_unique()
+        width=min(width, 50 * frame["topic"].n_unique()), height=14 * frame["model"].n_unique()
     )
 
 
 def profile_dots(
     profiles: Any,
-    respondents: list[str] | None = None,
+    *,
+    models: list[str] | None = None,
     title: str = "Topic abilities with 95% intervals",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Dot plot of topic abilities with 95% intervals against the ability on other items.
+    """Plot topic abilities with 95% intervals against the ability on the other items.
+
+    Parameters
+    ----------
+    profiles : TopicProfiles or polars/pandas DataFrame
+        A :func:`~hierlab.irt.topic_profiles` result or its ``profiles`` table
+        (``model, topic, theta, theta_se`` and optionally ``rest_theta``, ``spiky``).
+    models : list of str, optional
+        The models to show, one facet row each (default: all).
+    title : str, default "Topic abilities with 95% intervals"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Width of each facet in pixels.
+
+    Returns
+    -------
+    altair.FacetChart
 
     Examples
     --------
-    >>> t = pl.DataFrame({"respondent": ["m"], "topic": ["A"], "theta": [0.5], "se": [0.2], "rest_theta": [0.1], "spiky": [False]})
+    >>> t = pl.DataFrame({"model": ["m"], "topic": ["A"], "theta": [0.5], "theta_se": [0.2], "rest_theta": [0.1], "spiky": [False]})
     >>> profile_dots(t).to_dict()["facet"]["row"]["field"]
-    'respondent'
+    'model'
     """
     import altair as alt
 
     frame = table(profiles, "profiles")
-    need(frame, ["respondent", "topic", "theta", "se"], "profile_dots")
-    if respondents is not None:
-        frame = frame.filter(pl.col("respondent").is_in(respondents))
+    need(frame, ["model", "topic", "theta", "theta_se"], "profile_dots")
+    if models is not None:
+        frame = frame.filter(pl.col("model").is_in(list(models)))
     frame = limit(
         frame.with_columns(
-            lo=pl.col("theta") - 1.96 * pl.col("se"), hi=pl.col("theta") + 1.96 * pl.col("se")
+            lo=pl.col("theta") - 1.96 * pl.col("theta_se"),
+            hi=pl.col("theta") + 1.96 * pl.col("theta_se"),
         ),
         "profile_dots",
     )
@@ -266,14 +367,34 @@ def profile_dots(
     return (
         alt.layer(*layers, data=frame)
         .properties(width=width, height=14 * frame["topic"].n_unique())
-        .facet(row=alt.Row("respondent:N", title=None), title=title)
+        .facet(row=alt.Row("model:N", title=None), title=title)
     )
 
 
 def audit_plot(
-    fit: Any, audit: Any = None, title: str = "Item audit", width: int = SINGLE_COLUMN
+    fit: Any,
+    *,
+    audit: Any = None,
+    title: str = "Item audit",
+    width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Discrimination against difficulty for every item; flagged items coloured by reason.
+    """Plot discrimination against difficulty for every item; flagged items coloured by reason.
+
+    Parameters
+    ----------
+    fit : IRTFit
+        A binary fit with discriminations (2PL or 3PL; the Rasch and 1PL models share one).
+    audit : polars/pandas DataFrame, optional
+        An :func:`~hierlab.irt.audit_items` table (default: ``audit_items(fit)``); each
+        item is coloured by its first reason.
+    title : str, default "Item audit"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.Chart
 
     Examples
     --------
@@ -284,13 +405,14 @@ def audit_plot(
     """
     import altair as alt
 
-    from hierlab.irt.diagnostics import audit_items
-
+    fit = as_irt_fit(fit)
+    need(fit.items, ["item", "a", "b"], "audit_plot (a fit with discriminations)")
     flagged = audit_items(fit) if audit is None else table(audit)
+    need(flagged, ["item", "reasons"], "audit_plot's audit")
     reason = flagged.select("item", pl.col("reasons").list.first().alias("reason"))
     frame = (
         fit.items.select("item", "a", "b")
-        .join(reason, on="item", how="left")
+        .join(reason, on="item", how="left", maintain_order="left")
         .with_columns(pl.col("reason").fill_null("not flagged"), pl.col("b").clip(-6, 6))
     )
     frame = limit(frame, "audit_plot")
@@ -327,21 +449,37 @@ def audit_plot(
 
 
 def dif_plot(
-    dif: Any, title: str = "Differential item functioning", width: int = SINGLE_COLUMN
+    dif: Any, *, title: str = "Differential item functioning", width: int = SINGLE_COLUMN
 ) -> Any:
-    """ETS delta (Mantel-Haenszel) per item against -log10 p, with the ETS B/C bands.
+    """Plot the ETS delta (Mantel-Haenszel) of every item against -log10 adjusted p.
+
+    Dashed rules mark the ETS B (|delta| >= 1) and C (|delta| >= 1.5) bands.
+
+    Parameters
+    ----------
+    dif : polars/pandas DataFrame
+        A :func:`~hierlab.irt.dif` table (``item, ets_delta, mh_p_adjusted`` and
+        optionally ``ets_class``, ``flagged``).
+    title : str, default "Differential item functioning"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
-    >>> t = pl.DataFrame({"item": ["q1"], "ets_delta": [-1.8], "mh_p_adj": [0.001], "ets_class": ["C"], "flagged": [True]})
+    >>> t = pl.DataFrame({"item": ["q1"], "ets_delta": [-1.8], "mh_p_adjusted": [0.001], "ets_class": ["C"], "flagged": [True]})
     >>> dif_plot(t).to_dict()["layer"][0]["mark"]["type"]
     'rule'
     """
     import altair as alt
 
     frame = limit(table(dif), "dif_plot")
-    need(frame, ["item", "ets_delta", "mh_p_adj"], "dif_plot")
-    frame = frame.with_columns(neglogp=-pl.col("mh_p_adj").clip(1e-300, 1).log10()).drop_nulls(
+    need(frame, ["item", "ets_delta", "mh_p_adjusted"], "dif_plot")
+    frame = frame.with_columns(neglogp=-pl.col("mh_p_adjusted").clip(1e-300, 1).log10()).drop_nulls(
         "ets_delta"
     )
     bands = (
@@ -362,7 +500,7 @@ def dif_plot(
             ),
             tooltip=[
                 c
-                for c in ("item", "ets_delta", "mh_p_adj", "ets_class", "flagged")
+                for c in ("item", "ets_delta", "mh_p_adjusted", "ets_class", "flagged")
                 if c in frame.columns
             ],
         )

@@ -14,14 +14,28 @@ STATUS_COLORS = {"shared": "#009E73", "missing": "#D55E00", "extra": "#0072B2", 
 
 def edge_comparison_plot(
     edges: Any,
-    by: str = "depth",
+    *,
+    group: str = "depth",
     title: str = "Edges against the reference taxonomy",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Stacked bars of edge status (shared, missing, extra, moved) per depth (or any column).
+    """Draw stacked bars of edge status (shared, missing, extra, moved) per depth (or group).
 
-    ``edges`` has one row per edge with a ``status`` column and the ``by`` column, as a
-    taxonomy comparison produces.
+    Parameters
+    ----------
+    edges : TreeComparison or polars.DataFrame
+        A :class:`hierlab.compare.TreeComparison`, or a table with one row per edge, a
+        ``status`` column and the ``group`` column (:func:`hierlab.compare.edge_table`).
+    group : str, default "depth"
+        The column the bars are grouped by.
+    title : str, default "Edges against the reference taxonomy"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.Chart
 
     Examples
     --------
@@ -32,24 +46,24 @@ def edge_comparison_plot(
     """
     import altair as alt
 
-    frame = table(edges)
-    need(frame, ["status", by], "edge_comparison_plot")
+    frame = table(edges, "edges")
+    need(frame, ["status", group], "edge_comparison_plot")
     counts = limit(
-        frame.group_by(by, "status").len().rename({"len": "edges"}).sort(by, "status"),
+        frame.group_by(group, "status").len().rename({"len": "edges"}).sort(group, "status"),
         "edge_comparison_plot",
     )
     return (
         alt.Chart(counts, title=title)
         .mark_bar()
         .encode(
-            x=alt.X(f"{by}:O", title=by.capitalize(), axis=alt.Axis(labelAngle=0)),
+            x=alt.X(f"{group}:O", title=group.capitalize(), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("edges:Q", title="Edges"),
             color=alt.Color(
                 "status:N",
                 title="Status",
                 scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
             ),
-            tooltip=[f"{by}:O", "status:N", "edges:Q"],
+            tooltip=[f"{group}:O", "status:N", "edges:Q"],
         )
         .properties(width=width, height=180)
     )

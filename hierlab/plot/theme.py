@@ -1,6 +1,13 @@
-"""The paper theme: column widths, font sizes that survive scaling, colour-blind-safe
-schemes, and a font list that ends in a generic family (vl-convert drops all text when no
-listed font is found, so ``sans-serif`` must come last)."""
+"""The paper theme: column widths, font sizes and colour-blind-safe schemes.
+
+The font list ends in a generic family: vl-convert drops all text when no listed font is
+found, so ``sans-serif`` must come last.
+
+Examples
+--------
+>>> SINGLE_COLUMN < DOUBLE_COLUMN
+True
+"""
 
 from __future__ import annotations
 
@@ -27,7 +34,12 @@ CATEGORICAL = [
 
 
 def paper_config() -> dict[str, Any]:
-    """The Vega-Lite config of the paper theme.
+    """Return the Vega-Lite config of the paper theme.
+
+    Returns
+    -------
+    dict
+        ``{"config": {...}}``: fonts, sizes, colours and the default view size.
 
     Examples
     --------
@@ -76,7 +88,19 @@ def paper_config() -> dict[str, Any]:
 
 
 def enable_theme() -> None:
-    """Register and enable the paper theme in Altair (idempotent)."""
+    """Register and enable the paper theme in Altair (idempotent).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import altair as alt
+    >>> enable_theme()
+    >>> alt.theme.active
+    'hierlab_paper'
+    """
     import altair as alt
 
     if THEME_NAME not in alt.theme.names():

@@ -7,20 +7,59 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hierlab._tables import as_float_array, require_columns
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
 from hierlab.plot._common import limit
 from hierlab.plot.theme import DOUBLE_COLUMN
-from hierlab.tree import Tree
+from hierlab.tree import Tree, as_tree
 
 __all__ = ["dendrogram", "icicle", "squarify", "sunburst", "tree_layout", "treemap"]
 
 
-def tree_layout(
-    tree: Tree, weight: np.ndarray | None = None, max_depth: int | None = None
-) -> pl.DataFrame:
-    """Partition layout: each node spans [x0, x1) in proportion to its subtree weight.
+def _weights(tree: Tree, weight: Any) -> np.ndarray:
+    if weight is None:
+        return np.asarray(tree.is_leaf, dtype=float)
+    w = as_float_array(weight, "`weight`", ndim=1)
+    if len(w) != tree.n_nodes:
+        raise InputShapeError(
+            f"`weight` needs one value per node ({tree.n_nodes}, indexed by node id), got {len(w)}."
+        )
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise InvalidValueError("`weight` must be finite and non-negative.")
+    return w
 
-    ``weight`` is per node (default: 1 per leaf); a node's span is the sum over its
-    subtree. Returns ``id, label, path, depth, x0, x1, weight``.
+
+def _max_depth(tree: Tree, max_depth: Any) -> int:
+    if max_depth is None:
+        return tree.max_depth
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int | np.integer):
+        raise InputTypeError(f"`max_depth` must be an integer depth, got {max_depth!r}.")
+    if max_depth < 1:
+        raise InvalidValueError(f"`max_depth` must be at least 1, got {max_depth}.")
+    return int(max_depth)
+
+
+def tree_layout(
+    tree: Tree, *, weight: np.ndarray | None = None, max_depth: int | None = None
+) -> pl.DataFrame:
+    """Lay a tree out as a partition: each node spans [x0, x1) in proportion to its weight.
+
+    A node's weight is the sum of ``weight`` over its subtree, so the nodes at one depth
+    tile [0, 1).
+
+    Parameters
+    ----------
+    tree : Tree
+        The tree to lay out.
+    weight : array of float, optional
+        One weight per node, indexed by node id (default: 1 per leaf).
+    max_depth : int, optional
+        The deepest depth to keep (default: all).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``id, label, path, depth, x0, x1, weight``, one row per node.
 
     Examples
     --------
@@ -28,19 +67,22 @@ def tree_layout(
     >>> tree_layout(t).select("label", "x0", "x1").rows()
     [('a', 0.0, 1.0), ('b', 0.0, 0.5), ('c', 0.5, 1.0)]
     """
-    w = np.asarray(tree.is_leaf, dtype=float) if weight is None else np.asarray(weight, dtype=float)
+    tree = as_tree(tree)
+    w = _weights(tree, weight)
     cum = np.concatenate([[0.0], np.cumsum(w)])
     ids = np.arange(tree.n_nodes)
     total = cum[ids + tree.size] - cum[ids]  # subtree weight (preorder ranges)
+    if total[0] <= 0:
+        raise InvalidValueError("`weight` is zero over the whole tree: nothing to lay out.")
     # in preorder, the weight before a node's range positions it within its ancestors
     x0 = cum[ids] / total[0]
     x1 = x0 + total / total[0]
-    keep = tree.depth <= (tree.max_depth if max_depth is None else max_depth)
+    keep = tree.depth <= _max_depth(tree, max_depth)
     return pl.DataFrame(
         {
             "id": ids[keep],
-            "label": tree.label[keep].tolist(),
-            "path": tree.paths(ids[keep], sep=" / "),
+            "label": pl.Series(tree.label[keep].tolist(), dtype=pl.String),
+            "path": pl.Series(tree.paths(ids[keep], sep=" / "), dtype=pl.String),
             "depth": tree.depth[keep],
             "x0": x0[keep],
             "x1": x1[keep],
@@ -54,9 +96,21 @@ def _values(tree: Tree, layout: pl.DataFrame, color: Any) -> tuple[pl.DataFrame,
         return layout, None
     if isinstance(color, pl.DataFrame):  # (id, value) or (path, value) table
         key = "id" if "id" in color.columns else "path"
-        name = next(c for c in color.columns if c not in ("id", "path"))
-        return layout.join(color.select(key, name), on=key, how="left"), name
-    values = np.asarray(color, dtype=float)
+        require_columns(
+            color, [key], "The `color` table", "Give an id or path column and one value column."
+        )
+        names = [c for c in color.columns if c not in ("id", "path")]
+        if len(names) != 1:
+            raise InputShapeError(
+                f"The `color` table needs exactly one value column besides {key!r}, got {names}."
+            )
+        return layout.join(color.select(key, names[0]), on=key, how="left"), names[0]
+    values = as_float_array(color, "`color`", ndim=1)
+    if len(values) != tree.n_nodes:
+        raise InputShapeError(
+            f"`color` needs one value per node ({tree.n_nodes}, indexed by node id), got "
+            f"{len(values)}; or pass a table with id (or path) and value columns."
+        )
     return layout.with_columns(value=pl.Series(values[layout["id"].to_numpy()])), "value"
 
 
@@ -71,6 +125,7 @@ def _fill(value: str | None, color_title: str) -> Any:
 
 def icicle(
     tree: Tree,
+    *,
     color: Any = None,
     weight: np.ndarray | None = None,
     max_depth: int | None = None,
@@ -78,12 +133,29 @@ def icicle(
     color_title: str = "Value",
     width: int = DOUBLE_COLUMN,
 ) -> Any:
-    """Icicle chart: one band per depth, each node as wide as its subtree.
+    """Draw an icicle chart: one band per depth, each node as wide as its subtree's weight.
 
     Parameters
     ----------
-    color : per-node values (array indexed by node id) or a table ``id|path, value``
-    weight : per-node weights (e.g. items per node); default one per leaf
+    tree : Tree
+        The tree to draw.
+    color : array of float or polars.DataFrame, optional
+        Per-node values to colour by: an array indexed by node id, or a table with an
+        ``id`` (or ``path``) column and one value column (default: colour by depth).
+    weight : array of float, optional
+        Per-node weights (e.g. items per node), indexed by node id; default 1 per leaf.
+    max_depth : int, optional
+        The deepest depth drawn (default: all).
+    title : str, default "Taxonomy"
+        Chart title.
+    color_title : str, default "Value"
+        Legend title of ``color``.
+    width : int, default DOUBLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.Chart
 
     Examples
     --------
@@ -93,7 +165,8 @@ def icicle(
     """
     import altair as alt
 
-    layout, value = _values(tree, tree_layout(tree, weight, max_depth), color)
+    tree = as_tree(tree)
+    layout, value = _values(tree, tree_layout(tree, weight=weight, max_depth=max_depth), color)
     layout = limit(layout.with_columns(y0=pl.col("depth"), y1=pl.col("depth") + 1), "icicle")
     fill = _fill(value, color_title)
     return (
@@ -116,6 +189,7 @@ def icicle(
 
 def sunburst(
     tree: Tree,
+    *,
     color: Any = None,
     weight: np.ndarray | None = None,
     max_depth: int | None = None,
@@ -123,7 +197,28 @@ def sunburst(
     color_title: str = "Value",
     size: int = 320,
 ) -> Any:
-    """Sunburst: the icicle layout in polar coordinates (root at the centre).
+    """Draw a sunburst: the icicle layout in polar coordinates (root at the centre).
+
+    Parameters
+    ----------
+    tree : Tree
+        The tree to draw.
+    color : array of float or polars.DataFrame, optional
+        Per-node values to colour by, as in :func:`icicle` (default: colour by depth).
+    weight : array of float, optional
+        Per-node weights, indexed by node id; default 1 per leaf.
+    max_depth : int, optional
+        The deepest depth drawn (default: all).
+    title : str, default "Taxonomy"
+        Chart title.
+    color_title : str, default "Value"
+        Legend title of ``color``.
+    size : int, default 320
+        Width and height in pixels.
+
+    Returns
+    -------
+    altair.Chart
 
     Examples
     --------
@@ -133,7 +228,10 @@ def sunburst(
     """
     import altair as alt
 
-    layout, value = _values(tree, tree_layout(tree, weight, max_depth), color)
+    tree = as_tree(tree)
+    if tree.n_nodes < 2:
+        raise InvalidValueError("A sunburst needs at least one node below the root.")
+    layout, value = _values(tree, tree_layout(tree, weight=weight, max_depth=max_depth), color)
     layout = limit(layout.filter(pl.col("depth") > 0), "sunburst")
     ring = size / 2 / (int(layout["depth"].max()) + 1)
     layout = layout.with_columns(
@@ -160,21 +258,46 @@ def sunburst(
 
 
 def _worst(scaled: np.ndarray, idx: list[int], short: float) -> float:
-    """The worst aspect ratio of a row of rectangles laid along a side of length ``short``."""
+    """Return the worst aspect ratio of a row of rectangles along a side of length ``short``."""
     s = scaled[idx].sum()
     return max(max(short**2 * scaled[k] / s**2, s**2 / (short**2 * scaled[k])) for k in idx)
 
 
-def squarify(values: np.ndarray, x: float, y: float, width: float, height: float) -> np.ndarray:
-    """Squarified treemap layout (Bruls, Huizing & van Wijk 2000) of positive values in
-    decreasing order; returns rectangles (x0, y0, x1, y1), one row per value.
+def squarify(values: Any, x: float, y: float, width: float, height: float) -> np.ndarray:
+    """Lay out a squarified treemap (Bruls, Huizing & van Wijk 2000) of positive values.
+
+    Parameters
+    ----------
+    values : array of float
+        Positive sizes, in decreasing order (the algorithm's assumption).
+    x : float
+        Left edge of the rectangle to fill.
+    y : float
+        Top edge of the rectangle.
+    width : float
+        Width of the rectangle.
+    height : float
+        Height of the rectangle.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rectangles ``(x0, y0, x1, y1)``, one row per value, with areas proportional to the
+        values.
 
     Examples
     --------
     >>> squarify(np.array([2.0, 1.0, 1.0]), 0, 0, 2, 2).round(2).tolist()
     [[0.0, 0.0, 1.0, 2.0], [1.0, 0.0, 2.0, 1.0], [1.0, 1.0, 2.0, 2.0]]
     """
-    vals = np.asarray(values, dtype=float)
+    vals = as_float_array(values, "`values`", ndim=1)
+    x, y, width, height = (
+        float(v) for v in as_float_array([x, y, width, height], "`x, y, width, height`", ndim=1)
+    )
+    if (vals < 0).any() or not np.isfinite(vals).all():
+        raise InvalidValueError("`values` must be finite and non-negative.")
+    if width < 0 or height < 0:
+        raise InvalidValueError(f"`width` and `height` must be >= 0, got {width} and {height}.")
     out = np.zeros((len(vals), 4))
     if len(vals) == 0 or vals.sum() <= 0:
         return out
@@ -205,61 +328,95 @@ def squarify(values: np.ndarray, x: float, y: float, width: float, height: float
     return out
 
 
+def _treemap_boxes(
+    tree: Tree, weight: np.ndarray, depth: int, width: int, height: int
+) -> np.ndarray:
+    """Rectangles of every node down to ``depth`` (NaN for nodes not laid out)."""
+    boxes = np.full((tree.n_nodes, 4), np.nan)
+    boxes[0] = (0.0, 0.0, float(width), float(height))
+    for d in range(1, depth + 1):  # depths; each parent lays out its children
+        kids = tree.at_depth(d)
+        kids = kids[(weight[kids] > 0) & ~np.isnan(boxes[tree.parent[kids], 0])]
+        for parent in np.unique(tree.parent[kids]):  # parents with children to place
+            mine = kids[tree.parent[kids] == parent]
+            mine = mine[np.argsort(-weight[mine], kind="stable")]
+            x0, y0, x1, y1 = boxes[parent]
+            boxes[mine] = squarify(weight[mine], x0, y0, x1 - x0, y1 - y0)
+    return boxes
+
+
 def treemap(
     tree: Tree,
+    *,
     color: Any = None,
     weight: np.ndarray | None = None,
-    depth: int = 1,
+    max_depth: int | None = None,
     title: str = "Taxonomy",
     color_title: str = "Value",
     width: int = DOUBLE_COLUMN,
     height: int = 300,
 ) -> Any:
-    """Treemap of the nodes at ``depth`` nested in their ancestors (squarified layout).
+    """Draw a treemap of the nodes at ``max_depth`` nested in their ancestors (squarified).
+
+    Leaves shallower than ``max_depth`` are drawn at their own depth, so the rectangles
+    always tile the whole area.
+
+    Parameters
+    ----------
+    tree : Tree
+        The tree to draw.
+    color : array of float or polars.DataFrame, optional
+        Per-node values to colour by, as in :func:`icicle` (default: colour by top branch).
+    weight : array of float, optional
+        Per-node weights (e.g. items per node), indexed by node id; default 1 per leaf.
+    max_depth : int, optional
+        The depth whose nodes are drawn (default: the deepest, i.e. every leaf).
+    title : str, default "Taxonomy"
+        Chart title.
+    color_title : str, default "Value"
+        Legend title of ``color``.
+    width : int, default DOUBLE_COLUMN
+        Chart width in pixels.
+    height : int, default 300
+        Chart height in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
     >>> t = Tree.from_paths(["a/b", "a/c", "d/e"], root="r")
-    >>> treemap(t, depth=2).to_dict()["layer"][0]["mark"]["type"]
+    >>> treemap(t, max_depth=2).to_dict()["layer"][0]["mark"]["type"]
     'rect'
     """
     import altair as alt
 
-    layout = tree_layout(tree, weight)
-    w = dict(zip(layout["id"].to_list(), layout["weight"].to_list(), strict=True))
-    rects = {0: (0.0, 0.0, float(width), float(height))}
-    for d in range(1, depth + 1):  # levels; each parent lays out its children
-        for parent in [v for v in rects if tree.depth[v] == d - 1]:
-            kids = [int(k) for k in tree.children(parent) if w[int(k)] > 0]
-            kids.sort(key=lambda k: -w[k])
-            x0, y0, x1, y1 = rects[parent]
-            boxes = squarify(np.array([w[k] for k in kids]), x0, y0, x1 - x0, y1 - y0)
-            for k, box in zip(kids, boxes, strict=True):
-                rects[k] = tuple(box)
-    shown = [v for v in rects if tree.depth[v] == depth]
+    tree = as_tree(tree)
+    depth = _max_depth(tree, max_depth)
+    layout = tree_layout(tree, weight=weight)
+    boxes = _treemap_boxes(tree, layout["weight"].to_numpy(), depth, width, height)
+    drawn = ~np.isnan(boxes[:, 0]) & ((tree.depth == depth) | (tree.is_leaf & (tree.depth < depth)))
+    shown = np.flatnonzero(drawn)
+    branch = tree.ancestor_at(shown, np.minimum(tree.depth[shown], 1))
     frame = pl.DataFrame(
         {
             "id": shown,
-            "x0": [rects[v][0] for v in shown],
-            "y0": [rects[v][1] for v in shown],
-            "x1": [rects[v][2] for v in shown],
-            "y1": [rects[v][3] for v in shown],
+            "x0": boxes[shown, 0],
+            "y0": boxes[shown, 1],
+            "x1": boxes[shown, 2],
+            "y1": boxes[shown, 3],
+            "top": pl.Series(tree.label[branch].tolist(), dtype=pl.String),
         }
-    )
-    frame = frame.join(layout.select("id", "label", "path", "weight"), on="id")
+    ).join(layout.select("id", "label", "path", "weight"), on="id", maintain_order="left")
     frame, value = _values(tree, frame, color)
     frame = limit(frame, "treemap")
-    top = frame.with_columns(
-        top=pl.Series(
-            [tree.path(int(v))[1] if tree.depth[v] >= 1 else tree.label[v] for v in frame["id"]]
-        )
-    )
     fill = (
         alt.Color(f"{value}:Q", title=color_title, scale=alt.Scale(scheme="viridis"))
         if value
         else alt.Color("top:N", title="Branch", legend=None)
     )
-    base = alt.Chart(top, title=title)
+    base = alt.Chart(frame, title=title)
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         x=alt.X("x0:Q", axis=None, scale=alt.Scale(domain=[0, width])),
         x2="x1:Q",
@@ -277,53 +434,91 @@ def treemap(
     return alt.layer(rect, text).properties(width=width, height=height)
 
 
+def _tree_segments(tree: Tree) -> tuple[np.ndarray, list[str]]:
+    """Elbow segments of a tree drawn with leaves in preorder and depth upwards."""
+    leaves = tree.leaves()
+    x = np.full(tree.n_nodes, np.nan)
+    x[leaves] = np.arange(len(leaves), dtype=float)
+    for d in range(tree.max_depth - 1, -1, -1):  # depths, deepest first: children first
+        kids = tree.at_depth(d + 1)
+        sums = np.bincount(tree.parent[kids], weights=x[kids], minlength=tree.n_nodes)
+        inner = tree.at_depth(d)
+        inner = inner[~tree.is_leaf[inner]]
+        x[inner] = sums[inner] / tree.n_children[inner]
+    y = (tree.max_depth - tree.depth).astype(float)
+    v = np.arange(1, tree.n_nodes)
+    p = tree.parent[v]
+    up = np.column_stack([x[v], y[v], x[v], y[p]])
+    across = np.column_stack([x[v], y[p], x[p], y[p]])
+    segs = np.stack([up, across], axis=1).reshape(-1, 4)
+    return segs, tree.label[leaves].tolist()
+
+
 def dendrogram(
     source: Any,
+    *,
     labels: list[str] | None = None,
     title: str = "Dendrogram",
     width: int = DOUBLE_COLUMN,
     height: int = 260,
 ) -> Any:
-    """Dendrogram of a scipy linkage matrix (merge heights on the y axis) or of a Tree
-    (depth on the y axis), drawn as elbow segments with leaf labels.
+    """Draw a dendrogram of a scipy linkage matrix or of a Tree, as elbow segments.
+
+    Merge heights are on the y axis for a linkage matrix, levels above the leaves for a
+    Tree; leaves are labelled along the bottom.
+
+    Parameters
+    ----------
+    source : Tree or array of shape (n - 1, 4)
+        A Tree, or a scipy linkage matrix (:func:`scipy.cluster.hierarchy.linkage`).
+    labels : list of str, optional
+        Leaf labels of a linkage matrix, in observation order (a Tree uses its labels).
+    title : str, default "Dendrogram"
+        Chart title.
+    width : int, default DOUBLE_COLUMN
+        Chart width in pixels.
+    height : int, default 260
+        Chart height in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
 
     Examples
     --------
     >>> from scipy.cluster.hierarchy import linkage
-    >>> chart = dendrogram(linkage(np.array([[0.0], [1.0], [5.0]])), ["a", "b", "c"])
+    >>> chart = dendrogram(linkage(np.array([[0.0], [1.0], [5.0]])), labels=["a", "b", "c"])
     >>> chart.to_dict()["layer"][0]["mark"]["type"]
     'rule'
     """
     import altair as alt
 
     if isinstance(source, Tree):
-        tree = source
-        leaves = tree.leaves()
-        x = np.full(tree.n_nodes, np.nan)
-        x[leaves] = np.arange(len(leaves))
-        for v in np.argsort(-tree.depth, kind="stable"):  # deepest first; children before parents
-            if not tree.is_leaf[v]:
-                x[v] = x[tree.children(int(v))].mean()
-        y = (tree.max_depth - tree.depth).astype(float)
-        segs = []
-        for v in range(1, tree.n_nodes):
-            p = tree.parent[v]
-            segs += [(x[v], y[v], x[v], y[p]), (x[v], y[p], x[p], y[p])]
-        names = [str(tree.label[v]) for v in leaves]
+        segs, names = _tree_segments(source)
         y_title = "Levels above the leaves"
     else:
         from scipy.cluster.hierarchy import dendrogram as scipy_dendrogram
+        from scipy.cluster.hierarchy import is_valid_linkage
 
-        info = scipy_dendrogram(np.asarray(source), no_plot=True, labels=labels)
-        segs = []
-        for xs, ys in zip(info["icoord"], info["dcoord"], strict=True):
-            xs = (np.asarray(xs) - 5) / 10
-            segs += [
-                (xs[0], ys[0], xs[1], ys[1]),
-                (xs[1], ys[1], xs[2], ys[2]),
-                (xs[2], ys[2], xs[3], ys[3]),
-            ]
-        names = list(info["ivl"])
+        z = as_float_array(source, "`source`")
+        if z.ndim != 2 or z.shape[1] != 4 or not is_valid_linkage(z):
+            raise InputShapeError(
+                "`source` must be a Tree or a scipy linkage matrix of shape (n - 1, 4), got "
+                f"shape {z.shape}; build one with scipy.cluster.hierarchy.linkage."
+            )
+        if labels is not None and len(labels) != z.shape[0] + 1:
+            raise InputShapeError(
+                f"The linkage matrix joins {z.shape[0] + 1} observations but {len(labels)} "
+                "labels were given; give one label per observation."
+            )
+        info = scipy_dendrogram(z, no_plot=True, labels=labels)
+        xs = (np.asarray(info["icoord"]) - 5) / 10
+        ys = np.asarray(info["dcoord"])
+        segs = np.stack(
+            [np.column_stack([xs[:, k], ys[:, k], xs[:, k + 1], ys[:, k + 1]]) for k in range(3)],
+            axis=1,
+        ).reshape(-1, 4)
+        names = [str(n) for n in info["ivl"]]
         y_title = "Merge height"
     seg = limit(pl.DataFrame(segs, schema=["x0", "y0", "x1", "y1"], orient="row"), "dendrogram")
     leaf = pl.DataFrame({"x": np.arange(len(names), dtype=float), "label": names})

@@ -10,8 +10,8 @@ import pytest
 from scipy.stats import spearmanr
 
 from hierlab.datasets import load_demo, load_world_map
-from hierlab.datasets.demo import LEVEL_OFFSETS, REGION_EFFECTS, load_demo_places
-from hierlab.errors import InvalidValueError
+from hierlab.datasets.demo import DEPTH_OFFSETS, REGION_EFFECTS, load_demo_places
+from hierlab.errors import InputTypeError, InvalidValueError
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +30,10 @@ def test_shapes_and_columns(demo) -> None:
 
 
 def test_determinism() -> None:
-    a, b, c = load_demo(200, 5, seed=3), load_demo(200, 5, seed=3), load_demo(200, 5, seed=4)
+    a, b, c = (load_demo(n_items=200, n_models=5, seed=s) for s in (3, 3, 4))
     assert a.results.equals(b.results) and a.predictions.equals(b.predictions)
     assert not a.predictions.equals(c.predictions)
-    gen = load_demo(200, 5, seed=np.random.default_rng(3))
+    gen = load_demo(n_items=200, n_models=5, seed=np.random.default_rng(3))
     assert gen.predictions.equals(a.predictions)
 
 
@@ -41,7 +41,8 @@ def test_truth_is_returned_exactly(demo) -> None:
     truth = demo.truth
     assert np.array_equal(truth.abilities["theta"].to_numpy(), np.linspace(1.5, -1.5, 12))
     assert dict(truth.region_effects.iter_rows()) == REGION_EFFECTS
-    assert truth.level_offsets["alpha"].to_list() == list(LEVEL_OFFSETS)
+    assert truth.depth_offsets["alpha"].to_list() == list(DEPTH_OFFSETS)
+    assert truth.depth_offsets["depth"].to_list() == [1, 2, 3, 4, 5]
     assert truth.item_difficulty["item"].equals(demo.items["item"])
     effects = truth.model_region_effects
     assert effects.height == 12 * 5
@@ -102,6 +103,23 @@ def test_bad_parameters() -> None:
         load_demo(n_items=10**6)
     with pytest.raises(InvalidValueError, match="stop_probability"):
         load_demo(stop_probability=1.5)
+    with pytest.raises(InputTypeError, match="n_items"):
+        load_demo(n_items="many")
+    with pytest.raises(InputTypeError, match="seed"):
+        load_demo(seed="zero")
+
+
+def test_results_follow_the_protocol(demo) -> None:
+    assert demo.to_polars() is demo.results
+    summary = demo.summary()
+    assert summary.title == demo.card.name
+    assert dict(summary.facts)["models"] == 12
+    accuracy = summary.tables["accuracy by model"]
+    assert accuracy.columns == ["model", "n", "accuracy", "theta"]
+    assert accuracy["n"].to_list() == [600] * 12
+    truth = demo.truth.summary()
+    assert truth.tables["planted model-region effects"]["delta"].is_in([-1.2, 0.8]).all()
+    assert "<table" in demo._repr_html_()
 
 
 def test_world_map_is_embedded() -> None:

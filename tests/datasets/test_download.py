@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hierlab.datasets._download import M49, REGISTRY, data_home, fetch_file
-from hierlab.errors import DataDownloadError, DataIntegrityError
+from hierlab.datasets._download import M49, REGISTRY, fetch_file
+from hierlab.errors import DataDownloadError, DataIntegrityError, InputTypeError, InvalidValueError
+from hierlab.settings import data_home
 
 URL = f"{M49}/all/all.csv"
 RELATIVE = URL.removeprefix("https://")
@@ -97,5 +98,7 @@ def test_missing_mirror_file(tmp_path, monkeypatch) -> None:
 
 
 def test_unregistered_url() -> None:
-    with pytest.raises(ValueError, match="not a registered"):
+    with pytest.raises(InvalidValueError, match="not a registered"):
         fetch_file("https://example.org/file.csv")
+    with pytest.raises(InputTypeError, match="`url`"):
+        fetch_file(Path("file.csv"))

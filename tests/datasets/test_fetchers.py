@@ -16,6 +16,7 @@ from hierlab.datasets import (
     load_places,
 )
 from hierlab.datasets.demo import build_demo_places, load_demo_places
+from hierlab.errors import InvalidValueError
 
 pytestmark = [pytest.mark.mirror, pytest.mark.usefixtures("data_env")]
 
@@ -132,7 +133,7 @@ def test_semeval(name: str, nodes: int, multi: int) -> None:
     if multi:
         row = ds.multi_parent.row(0, named=True)
         assert row["kept"] == row["parents"][0]
-    with pytest.raises(ValueError, match="Unknown SemEval taxonomy"):
+    with pytest.raises(InvalidValueError, match="Unknown SemEval taxonomy"):
         fetch_semeval_taxonomy("physics")
 
 
@@ -169,3 +170,42 @@ def test_places_world_tree() -> None:
 
 def test_vendored_demo_places_rebuild_exactly() -> None:
     assert build_demo_places().equals(load_demo_places())
+
+
+def test_bundles_follow_the_result_protocol() -> None:
+    from hierlab.results import Result, Summary
+
+    cb = fetch_chembench()
+    m49 = fetch_un_m49()
+    semeval = fetch_semeval_taxonomy("food")
+    rcv1 = fetch_label_tree("rcv1")
+    places = load_places()
+    ew = fetch_earthwhere()
+    for bundle in (cb, m49, semeval, rcv1, places, ew):
+        assert isinstance(bundle, Result) and isinstance(bundle.summary(), Summary)
+        assert bundle.summary().title == bundle.card.name
+        assert "<table" in bundle._repr_html_()
+    assert cb.to_polars() is cb.responses
+    assert cb.summary().tables["accuracy by model"].equals(cb.accuracy())
+    assert m49.to_polars() is m49.countries
+    by_region = m49.summary().tables["countries by region"]
+    assert by_region["countries"].sum() == m49.countries.height
+    assert semeval.to_polars() is semeval.edges
+    assert semeval.summary().tables["nodes with several parents"].height == 32
+    assert "nodes with several parents" not in rcv1.summary().tables
+    assert places.summary().tables["cities by region"]["cities"].sum() == places.table.height
+    assert ew.summary().tables["unmatched"].height == 3
+    assert "columns" in ew.summary().tables and len(ew.summary().notes) == 4
+
+
+def test_fetchers_name_bad_arguments() -> None:
+    from hierlab.errors import InputTypeError
+
+    with pytest.raises(InvalidValueError, match="'nyt' or|label tree"):
+        fetch_label_tree("dmoz")
+    with pytest.raises(InputTypeError, match="`on_multiple_parents`"):
+        fetch_semeval_taxonomy("food", on_multiple_parents=1)
+    with pytest.raises(InputTypeError, match="`intermediate`"):
+        fetch_un_m49("yes")
+    with pytest.raises(InvalidValueError, match="`min_population`"):
+        load_places(20_000)

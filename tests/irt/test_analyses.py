@@ -9,6 +9,7 @@ import statsmodels.api as sm
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from hierlab.datasets import load_demo
+from hierlab.errors import InputShapeError, InvalidValueError
 from hierlab.irt import (
     dif,
     evaluate_subsets,
@@ -20,11 +21,11 @@ from hierlab.irt import (
     topic_profiles,
 )
 from hierlab.irt.data import ResponseMatrix
-from hierlab.irt.dif import logistic_dif, mantel_haenszel_dif
+from hierlab.irt.dif import _logistic_regression, _mantel_haenszel
 
 
 def _two_topic_data(seed: int = 0):
-    """Respondent 0..9 are strong on topic B only (a planted spike)."""
+    """Models 0..9 are strong on topic B only (a planted spike)."""
     rng = np.random.default_rng(seed)
     n, j = 400, 80
     theta = rng.normal(size=n)
@@ -42,13 +43,13 @@ def test_topic_profiles_find_planted_spikes() -> None:
     m, topics = _two_topic_data()
     tp = topic_profiles(m, topics)
     prof = tp.profiles
-    spiky_b = prof.filter((pl.col("topic") == "B") & pl.col("spiky"))["respondent"].to_list()
+    spiky_b = prof.filter((pl.col("topic") == "B") & pl.col("spiky"))["model"].to_list()
     planted = {f"r{i}" for i in range(10)}
     assert len(planted & set(spiky_b)) >= 7  # most planted spikes found
-    # Holm over each respondent's 2 topics controls the family-wise rate at 5% per respondent
+    # Holm over each model's 2 topics controls the family-wise rate at 5% per model
     assert len(set(spiky_b) - planted) <= 0.06 * 390
     assert (
-        prof.filter(pl.col("respondent").is_in(list(planted)) & (pl.col("topic") == "B"))[
+        prof.filter(pl.col("model").is_in(list(planted)) & (pl.col("topic") == "B"))[
             "rank_change"
         ].mean()
         > 0
@@ -61,7 +62,7 @@ def test_topic_profiles_skip_small_topics_and_check_items() -> None:
     topics = dict(topics) | {"q0": "tiny"}
     tp = topic_profiles(m, topics, min_items=5)
     assert tp.topics.filter(pl.col("topic") == "tiny")["converged"][0] is None
-    with pytest.raises(ValueError, match="not in the responses"):
+    with pytest.raises(InputShapeError, match="not in the responses"):
         topic_profiles(m, {"nope": "A"})
 
 
@@ -91,7 +92,7 @@ def test_dif_finds_the_planted_item() -> None:
 def test_mantel_haenszel_matches_statsmodels() -> None:
     values, _, theta, focal = _dif_data()
     stratum = np.searchsorted(np.quantile(theta, [0.25, 0.5, 0.75]), theta, side="right")
-    ours = mantel_haenszel_dif(values, focal.astype(float), stratum)
+    ours = _mantel_haenszel(values, focal.astype(float), stratum)
     for j in (0, 3, 7):
         tables = []
         for s in range(4):
@@ -111,29 +112,29 @@ def test_mantel_haenszel_matches_statsmodels() -> None:
         st = StratifiedTable(tables)  # built explicitly: from_data flips the odds ratio
         assert ours["odds_ratio"][j] == pytest.approx(st.oddsratio_pooled, rel=1e-9)
         test = st.test_null_odds(correction=True)
-        assert ours["chi2"][j] == pytest.approx(test.statistic, rel=1e-9)
-        assert ours["p"][j] == pytest.approx(test.pvalue, rel=1e-6)
+        assert ours["statistic"][j] == pytest.approx(test.statistic, rel=1e-9)
+        assert ours["p_value"][j] == pytest.approx(test.pvalue, rel=1e-6)
 
 
 def test_logistic_dif_matches_statsmodels() -> None:
     values, _, theta, focal = _dif_data()
     g = focal.astype(float)
-    ours = logistic_dif(values, g, theta)
+    ours = _logistic_regression(values, g, theta)
     for j in (0, 5):
         y = values[:, j]
         x0 = sm.add_constant(theta)
         x1 = np.column_stack([x0, g])
         x2 = np.column_stack([x1, g * theta])
         ll = [sm.Logit(y, x).fit(disp=0).llf for x in (x0, x1, x2)]
-        assert ours["lr_uniform"][j] == pytest.approx(2 * (ll[1] - ll[0]), abs=1e-4)
-        assert ours["lr_nonuniform"][j] == pytest.approx(2 * (ll[2] - ll[1]), abs=1e-4)
+        assert ours["uniform_statistic"][j] == pytest.approx(2 * (ll[1] - ll[0]), abs=1e-4)
+        assert ours["nonuniform_statistic"][j] == pytest.approx(2 * (ll[2] - ll[1]), abs=1e-4)
 
 
 def test_dif_needs_two_groups() -> None:
     values, groups, _, _ = _dif_data()
-    with pytest.raises(ValueError, match="exactly two groups"):
+    with pytest.raises(InvalidValueError, match="exactly two groups"):
         dif(values, {k: "one" for k in groups})
-    with pytest.raises(ValueError, match="No group given"):
+    with pytest.raises(InvalidValueError, match="No group given"):
         dif(values, {"0": "a", "1": "b"})
 
 
@@ -159,7 +160,7 @@ def test_explanatory_irt_recovers_demo_effects_and_matches_statsmodels() -> None
 
 
 def test_subsets_predict_full_accuracy_better_than_naive() -> None:
-    sim = simulate_responses(200, 400, "2pl", seed=4)
+    sim = simulate_responses(200, 400, irt_model="2pl", seed=4)
     fit = fit_irt(sim.responses)
     info_items = select_items(fit, 30, "information")
     assert len(set(info_items)) == 30
@@ -168,5 +169,5 @@ def test_subsets_predict_full_accuracy_better_than_naive() -> None:
     assert row["information"]["mae_theta"] < row["random"]["mae_theta"]
     assert all(r["mae_accuracy"] < 0.08 for r in row.values())
     assert row["stratified"]["mae_accuracy"] <= row["stratified"]["mae_accuracy_naive"] + 0.01
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(InvalidValueError, match="k must be"):
         select_items(fit, 0)

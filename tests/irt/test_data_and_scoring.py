@@ -7,7 +7,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from hierlab.errors import EmptyInputError, InvalidValueError
+from hierlab.errors import DuplicateRowsError, EmptyInputError, InvalidValueError
 from hierlab.irt import (
     as_response_matrix,
     fit_irt,
@@ -22,7 +22,7 @@ from hierlab.irt.data import ResponseMatrix
 def test_inputs_polars_pandas_numpy_and_long() -> None:
     wide = pl.DataFrame({"model": ["a", "b", "c"], "q1": [1, 0, 1], "q2": [None, 1, 0]})
     m = as_response_matrix(wide)
-    assert m.respondents == ("a", "b", "c") and m.items == ("q1", "q2")
+    assert m.models == ("a", "b", "c") and m.items == ("q1", "q2")
     assert np.isnan(m.values[0, 1])
     pdf = pd.DataFrame({"q1": [1, 0, 1], "q2": [np.nan, 1, 0]}, index=["a", "b", "c"])
     assert np.array_equal(as_response_matrix(pdf).values, m.values, equal_nan=True)
@@ -35,7 +35,7 @@ def test_inputs_polars_pandas_numpy_and_long() -> None:
     )
     assert np.array_equal(responses_from_long(long).values, m.values, equal_nan=True)
     back = m.to_polars()
-    assert back.columns == ["respondent", "q1", "q2"] and back["q2"][0] is None
+    assert back.columns == ["model", "q1", "q2"] and back["q2"][0] is None
 
 
 def test_values_outside_binary_name_the_columns() -> None:
@@ -54,7 +54,7 @@ def test_only_ones_and_missing_warns() -> None:
         as_response_matrix(np.array([[1, np.nan], [np.nan, 1], [1, 1]]))
     messages = [str(w.message) for w in record]
     assert any("were wrong answers coded as missing" in m for m in messages)
-    assert any("same response from every respondent" in m for m in messages)
+    assert any("same response from every model" in m for m in messages)
 
 
 def test_empty_rows_and_columns_are_dropped_with_names() -> None:
@@ -63,19 +63,19 @@ def test_empty_rows_and_columns_are_dropped_with_names() -> None:
         m = as_response_matrix(values)
     messages = [str(w.message) for w in record]
     assert any("item(s) with no responses: 'item_1'" in m for m in messages)
-    assert any("respondent(s) with no responses: '1'" in m for m in messages)
+    assert any("model(s) with no responses: '1'" in m for m in messages)
     assert m.shape == (3, 2)
 
 
-def test_too_few_respondents_and_infinite_values() -> None:
-    with pytest.raises(EmptyInputError, match="at least two respondents"):
+def test_too_few_models_and_infinite_values() -> None:
+    with pytest.raises(EmptyInputError, match="at least two models"):
         as_response_matrix(np.array([[1.0, 0.0]]))
     with pytest.raises(InvalidValueError, match="Infinite"):
         as_response_matrix(np.array([[1.0, np.inf], [0.0, 1.0]]))
     with pytest.raises(EmptyInputError):
         as_response_matrix(np.full((3, 2), np.nan))
     long = pl.DataFrame({"model": ["a", "a"], "item": ["q", "q"], "correct": [1, 0]})
-    with pytest.raises(InvalidValueError, match="more than once"):
+    with pytest.raises(DuplicateRowsError, match="more than once"):
         responses_from_long(long)
 
 
@@ -88,7 +88,7 @@ def test_graded_data_need_a_graded_model() -> None:
 
 @pytest.fixture(scope="module")
 def fitted():
-    sim = simulate_responses(800, 20, "2pl", seed=21)
+    sim = simulate_responses(800, 20, irt_model="2pl", seed=21)
     return sim, fit_irt(sim.responses, "2pl")
 
 
@@ -105,7 +105,7 @@ def test_all_right_and_all_wrong_abilities_are_finite(fitted) -> None:
 
 def test_score_new_models_against_frozen_items(fitted) -> None:
     sim, fit = fitted
-    subset = sim.responses.to_polars().select("respondent", *fit.items["item"][:10])
+    subset = sim.responses.to_polars().select("model", *fit.items["item"][:10])
     part = score(subset, fit)
     assert part["n"].unique().to_list() == [10]
     full = score(sim.responses.to_polars().head(50), fit)
@@ -132,24 +132,24 @@ def test_eap_matches_brute_force_quadrature(fitted) -> None:
     eap = (w * grid).sum(axis=1) / w.sum(axis=1)
     sd = np.sqrt((w * (grid - eap[:, None]) ** 2).sum(axis=1) / w.sum(axis=1))
     assert np.allclose(fit.abilities["theta"][:5], eap, atol=1e-4)
-    assert np.allclose(fit.abilities["theta_sd"][:5], sd, atol=1e-4)
+    assert np.allclose(fit.abilities["theta_se"][:5], sd, atol=1e-4)
 
 
 def test_long_test_eap_stays_finite() -> None:
     """girth's EAP multiplies probabilities and turns NaN past ~1,300 items; ours does not."""
-    sim = simulate_responses(40, 5000, "2pl", seed=3)
+    sim = simulate_responses(40, 5000, irt_model="2pl", seed=3)
     fit = fit_irt(sim.responses, "2pl")
     assert np.isfinite(fit.abilities["theta"].to_numpy()).all()
     assert np.corrcoef(fit.abilities["theta"], sim.theta)[0, 1] > 0.99
 
 
 def test_grm_scoring_consistent_with_fit() -> None:
-    sim = simulate_responses(400, 12, "grm", seed=2)
+    sim = simulate_responses(400, 12, irt_model="grm", seed=2)
     fit = fit_irt(sim.responses, "grm")
     again = score(
         ResponseMatrix(
             sim.responses.values,
-            sim.responses.respondents,
+            sim.responses.models,
             sim.responses.items,
             sim.responses.categories,
         ),

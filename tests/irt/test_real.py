@@ -8,24 +8,24 @@ import pytest
 from scipy.stats import spearmanr
 
 from hierlab.datasets import fetch_chembench, fetch_mathvista
-from hierlab.irt import audit_items, compare_models, fit_irt, reliability
+from hierlab.irt import audit_items, compare_fits, fit_irt, reliability
 
 pytestmark = [pytest.mark.mirror, pytest.mark.usefixtures("data_env")]
 
 
 def test_mathvista_fits() -> None:
     mv = fetch_mathvista()
-    with pytest.warns(UserWarning, match="same response from every respondent"):
+    with pytest.warns(UserWarning, match="same response from every model"):
         fits = {m: fit_irt(mv.matrix, m) for m in ("1pl", "2pl")}
     assert all(f.converged for f in fits.values())
     two = fits["2pl"]
     assert two.quadrature == "adaptive"
     ab = two.abilities.sort("theta")
-    assert ab["respondent"][0] == "random_guess"  # the random baseline is least able
+    assert ab["model"][0] == "random_guess"  # the random baseline is least able
     assert spearmanr(ab["theta"], ab["mean"]).statistic > 0.9
     assert reliability(two)["empirical"] > 0.9
-    cmp = compare_models(*fits.values())
-    assert cmp.tests.height == 1 and cmp.table["model"].to_list() == ["1pl", "2pl"]
+    cmp = compare_fits(*fits.values())
+    assert cmp.tests.height == 1 and cmp.table["irt_model"].to_list() == ["1pl", "2pl"]
     audit = audit_items(two, baseline="random_guess", strong=3)
     assert audit.height > 0
     flagged = audit.filter(pl.col("reasons").list.contains("baseline right, strong wrong"))
@@ -35,11 +35,11 @@ def test_mathvista_fits() -> None:
 
 def test_chembench_fits() -> None:
     cb = fetch_chembench()
-    with pytest.warns(UserWarning, match="same response from every respondent"):
+    with pytest.warns(UserWarning, match="same response from every model"):
         two = fit_irt(cb.matrix, "2pl")
     assert two.converged and two.n_items == 2854
     acc = dict(cb.accuracy().select("model", "accuracy").iter_rows())
-    theta = dict(two.abilities.select("respondent", "theta").iter_rows())
+    theta = dict(two.abilities.select("model", "theta").iter_rows())
     names = list(acc)
     assert spearmanr([acc[n] for n in names], [theta[n] for n in names]).statistic > 0.85
     assert min(theta, key=theta.get) == min(acc, key=acc.get)  # Galactica, lowest on both

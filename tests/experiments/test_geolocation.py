@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hierlab.datasets.experiment import minilm_geolocation
+from hierlab.experiments import minilm_geolocation
 
 pytestmark = [pytest.mark.mirror, pytest.mark.embed, pytest.mark.usefixtures("data_env")]
 

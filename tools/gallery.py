@@ -1,6 +1,7 @@
-"""Render the README's chart gallery from the embedded demo: ``python -m hierlab._gallery FOLDER``.
+"""Render the README's chart gallery from the embedded demo: ``python tools/gallery.py FOLDER``.
 
-Deterministic (seeded demo, byte-stable export), offline, a few seconds.
+Deterministic (seeded demo, byte-stable export), offline, a few seconds. ``make figures``
+runs it into ``figures/gallery``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-LEVELS = ["Region", "Sub-region", "Country", "Admin1", "City"]
+DEPTH_LABELS = ["Region", "Sub-region", "Country", "Admin1", "City"]
 
 
 def render(folder: str | Path) -> list[Path]:
@@ -45,20 +46,22 @@ def render(folder: str | Path) -> list[Path]:
             disparity(d), title="Best minus worst region (bootstrap 95% CI)"
         ),
         "depth_curves": plot.depth_curves(
-            accuracy_by_depth(preds, demo.tree),
-            level_labels=LEVELS,
+            accuracy_by_depth(demo.tree, preds),
+            depth_labels=DEPTH_LABELS,
             title="Accuracy falls with depth",
         ),
-        "survival": plot.survival_plot(survival(preds, demo.tree), level_labels=LEVELS),
+        "survival": plot.survival_plot(survival(demo.tree, preds), depth_labels=DEPTH_LABELS),
         "wright_map": plot.wright_map(fit, title="Models and item difficulties on one scale"),
         "profile_heatmap": plot.profile_heatmap(
             profiles, title="Topic abilities (outlined: spiky)"
         ),
-        "treemap": plot.treemap(demo.tree, weight=items, depth=2, title="Demo items by sub-region"),
+        "treemap": plot.treemap(
+            demo.tree, weight=items, max_depth=2, title="Demo items by sub-region"
+        ),
     }
     written = []
     for name, chart in charts.items():
-        written += plot.save(chart, name, ("svg", "png"), folder)
+        written += plot.save(chart, name, formats=("svg", "png"), folder=folder)
     return written
 
 

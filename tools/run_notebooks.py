@@ -1,4 +1,4 @@
-"""Run the notebook series headless: ``python -m hierlab._notebooks NOTEBOOK_DIR FIG_DIR``.
+"""Run the notebook series headless: ``python tools/run_notebooks.py NOTEBOOK_DIR FIG_DIR``.
 
 Each ``NN_topic.py`` (jupytext percent format) is converted in memory to a notebook and
 executed with papermill, with ``FIG_DIR`` and ``EXPORT=True`` injected into its
@@ -24,7 +24,7 @@ def list_notebooks(folder: str | Path) -> list[Path]:
 
 
 def run_notebook(
-    path: str | Path, parameters: dict[str, Any] | None = None, output: str | Path | None = None
+    path: str | Path, parameters: dict[str, Any] | None = None, *, output: str | Path | None = None
 ) -> Path:
     """Execute one jupytext notebook with papermill; returns the executed ``.ipynb`` path.
 

@@ -1,0 +1,1 @@
+"""Build scripts the Makefile runs (the README gallery, the notebook runner); not installed."""
