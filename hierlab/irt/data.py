@@ -242,10 +242,12 @@ def response_values(
     Parameters
     ----------
     data : polars/pandas DataFrame or 2-D array
-        Models are rows, items are columns. For polars, a first column of text (or the
-        column named by ``model``) holds the model ids; for pandas, the index does.
+        Models are rows, items are columns. The model ids are the column named by
+        ``model``, else a column named ``model``, ``id``, ``name``, ``respondent`` (and a
+        few more, see ``ID_COLUMNS``), else a first column of text, else (pandas) a
+        non-default index. Any other text column is an error that names it.
     model : str, optional
-        The polars column holding the model ids.
+        The column holding the model ids.
 
     Returns
     -------
@@ -259,7 +261,10 @@ def response_values(
     Raises
     ------
     InputTypeError
-        ``data`` is not a table or an array of numbers, or item columns are not numeric.
+        ``data`` is not a table or an array of numbers, or item columns hold text (they
+        and a few of their values are named).
+    DuplicateRowsError
+        Repeated item names or model ids (they are named).
 
     Examples
     --------
@@ -269,42 +274,53 @@ def response_values(
     """
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
-    if isinstance(data, pl.DataFrame):
-        id_col = model
-        if id_col is None and data.width and data.dtypes[0] in (pl.String, pl.Categorical):
-            id_col = data.columns[0]
-        if id_col is not None:
-            require_columns(data, [id_col], "The responses", "Name the model column with model=.")
-        item_cols = [c for c in data.columns if c != id_col]
-        bad = [
-            c
-            for c in item_cols
-            if not (data[c].dtype.is_numeric() or data[c].dtype in (pl.Boolean, pl.Null))
-        ]
-        if bad:
-            raise InputTypeError(
-                f"Item columns must be numeric; {format_items(bad)} are not. Put the model "
-                "ids in the first column (or name it with model=)."
-            )
-        values = data.select(pl.col(item_cols).cast(pl.Float64)).to_numpy()
-        ids = (
-            data[id_col].cast(pl.String).to_list()
-            if id_col
-            else [str(i) for i in range(data.height)]
-        )
-        return values.astype(np.float64), ids, [str(c) for c in item_cols]
     if type(data).__module__.split(".")[0] == "pandas" and hasattr(data, "columns"):
+        names = [str(c) for c in data.columns]
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:
+            raise DuplicateRowsError(
+                f"The responses name {len(dup)} item column(s) more than once: "
+                f"{format_items(dup)}. Give every item a unique name."
+            )
+        index_ids = not _is_default_index(data.index)
         try:
-            values = data.astype("float64").to_numpy()
-        except (TypeError, ValueError):
+            frame = pl.from_pandas(data.reset_index(drop=True), include_index=False)
+        except Exception:  # mixed text and numbers in one object column
+            mixed = [
+                str(c)
+                for c in data.columns
+                if data[c].dtype == object and data[c].map(lambda v: isinstance(v, str)).any()
+            ]
+            examples = [v for v in data[mixed[0]] if isinstance(v, str)][:3] if mixed else []
             raise InputTypeError(
-                "Item columns of the pandas responses must be numeric; put the model ids in "
-                "the index."
+                f"Responses must be numbers; column(s) {format_items(mixed)} hold text "
+                f"(e.g. {format_items(examples)}). Convert answers to 0/1 (or scores), NaN "
+                "for missing."
             ) from None
-        return values, [str(i) for i in data.index], [str(c) for c in data.columns]
+        frame.columns = names
+        if index_ids and model is None:
+            values, _, items = _polars_values(frame, None, allow_ids=False)
+            return values, [str(i) for i in data.index], items
+        return _polars_values(frame, model, allow_ids=True)
+    if isinstance(data, pl.DataFrame):
+        return _polars_values(data, model, allow_ids=True)
     try:
         values = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError):
+        raw = (
+            np.asarray(data, dtype=object) if isinstance(data, list | tuple | np.ndarray) else None
+        )
+        if raw is not None and raw.ndim == 2:
+            bad = [
+                j for j in range(raw.shape[1]) if any(isinstance(v, str | bytes) for v in raw[:, j])
+            ]
+            if bad:
+                examples = [v for v in raw[:, bad[0]] if isinstance(v, str | bytes)][:3]
+                raise InputTypeError(
+                    f"Responses must be numbers; column(s) {format_items([f'item_{j}' for j in bad])} "
+                    f"hold text (e.g. {format_items(examples)}). Convert them to 0/1 (or "
+                    "scores), NaN for missing."
+                ) from None
         raise InputTypeError(
             "`responses` must be a ResponseMatrix, a polars or pandas DataFrame (models as "
             f"rows, items as columns) or a 2-D array of numbers, got {type(data).__name__}. "
@@ -317,6 +333,84 @@ def response_values(
         [str(i) for i in range(values.shape[0])],
         [f"item_{j}" for j in range(values.shape[1])],
     )
+
+
+#: Column names taken as the model ids when no ``model=`` is given.
+ID_COLUMNS = ("model", "models", "id", "model_id", "name", "respondent", "system")
+
+
+def _is_default_index(index: Any) -> bool:
+    """Whether a pandas index is the default 0..n-1 (so it holds no model ids)."""
+    return type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
+
+
+def _polars_values(
+    data: pl.DataFrame, model: str | None, *, allow_ids: bool
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Numbers, model ids and item ids of a wide polars table (see :func:`response_values`)."""
+    id_col = model
+    if id_col is not None:
+        require_columns(data, [id_col], "The responses", "Name the model column with model=.")
+    elif allow_ids:
+        named = [c for c in data.columns if c.lower() in ID_COLUMNS]
+        text = [c for c in data.columns if data[c].dtype in (pl.String, pl.Categorical, pl.Enum)]
+        if len(named) == 1:
+            id_col = named[0]
+        elif len(named) > 1:
+            raise InputShapeError(
+                f"Several columns could hold the model ids ({format_items(named)}); name the "
+                "right one with model= and drop the others."
+            )
+        elif text and text[0] == data.columns[0]:
+            id_col = text[0]
+    item_cols = [c for c in data.columns if c != id_col]
+    if not item_cols:
+        raise EmptyInputError("The responses have no item columns.")
+    text_cols = [
+        c for c in item_cols if data[c].dtype in (pl.String, pl.Categorical, pl.Enum, pl.Object)
+    ]
+    if text_cols:
+        examples = (
+            data[text_cols[0]].cast(pl.String).drop_nulls().unique(maintain_order=True).head(3)
+        )
+        hint = (
+            " It looks like the model ids: name it with model= (or put it first)."
+            if len(text_cols) == 1 and data[text_cols[0]].n_unique() == data.height
+            else ""
+        )
+        raise InputTypeError(
+            f"Responses must be numbers; column(s) {format_items(text_cols)} hold text "
+            f"(e.g. {format_items(examples.to_list())}).{hint} Convert answers to 0/1 (or "
+            "scores), with null or NaN for missing."
+        )
+    bad = [
+        c
+        for c in item_cols
+        if not (data[c].dtype.is_numeric() or data[c].dtype in (pl.Boolean, pl.Null))
+    ]
+    if bad:
+        raise InputTypeError(
+            f"Item columns must be numeric; {format_items(bad)} are not "
+            f"({format_items([str(data[c].dtype) for c in bad])})."
+        )
+    values = data.select(pl.col(item_cols).cast(pl.Float64)).to_numpy()
+    if id_col is not None:
+        ids = data[id_col].cast(pl.String).to_list()
+        missing = [i for i, v in enumerate(ids) if v is None]
+        if missing:
+            raise InvalidValueError(
+                f"The model id column {id_col!r} is null in row(s) {format_items(missing)}; "
+                "every model needs an id."
+            )
+        dup = sorted({v for v in ids if ids.count(v) > 1}) if len(set(ids)) < len(ids) else []
+        if dup:
+            raise DuplicateRowsError(
+                f"The model id column {id_col!r} names {len(dup)} model(s) more than once: "
+                f"{format_items(dup)}. Aggregate their rows first (one row per model)."
+            )
+    else:
+        ids = [str(i) for i in range(data.height)]
+    return values.astype(np.float64), ids, [str(c) for c in item_cols]
 
 
 def as_response_matrix(

@@ -1,23 +1,22 @@
-"""Marginal maximum likelihood (or posterior mode) estimation of item parameters by EM.
+"""Fitting item response models: :func:`fit_irt` and its result, :class:`IRTFit`.
 
-The latent ability is N(0, 1), integrated on an equally spaced grid over [-6, 6].
+Estimation is by marginal maximum likelihood (or marginal posterior mode with the weak
+priors of :class:`~hierlab.irt.Prior`) with EM; the engine is :mod:`hierlab.irt.engine`,
+the standard errors :mod:`hierlab.irt.covariance`, the abilities
+:mod:`hierlab.irt.scoring`.
 
-* **E-step**, over all items at once and in log space: with indicator matrices ``X_k``
-  (models x items, 1 where the response is category k), the log-likelihood of every
-  model at every grid point is ``sum_k X_k @ log P_k.T`` (one BLAS matrix product per
-  category); posterior weights follow by a log-sum-exp, and the expected counts
-  ``r_k = X_k.T @ W`` by one more product each.
-* **M-step**, for all items together: a Newton step on each item's expected complete-data
-  log-posterior, batched over items (analytic gradients, finite-difference Hessians of the
-  analytic gradients, step halving per item).
-* **Standard errors**: Louis' observed information for each item's parameters (the
-  complete-data information minus the posterior variance of the complete-data score,
-  summed over models), inverted per item and carried to (a, b, c) by the delta
-  method. Cross-item covariances are not computed.
+The latent scale is fixed by the abilities, ``theta ~ N(0, 1)``: the calibration sample's
+posterior means average 0 and its posterior second moments 1, whatever the number of
+items. The item priors act only relative to that scale (they cannot shift every
+difficulty or stretch every discrimination), so with 20 models and 3,000 items the
+difficulties are set by the data, not by the prior's centre. Standard errors come from the
+full information of all item parameters, including the covariance between items through
+the shared latent distribution.
 """
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -27,7 +26,9 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_float_array
-from hierlab.errors import HierlabWarning, InputTypeError, InvalidValueError
+from hierlab.errors import HierlabWarning, InputTypeError, InvalidValueError, format_items
+from hierlab.irt import engine
+from hierlab.irt.covariance import ItemCovariance, item_covariance
 from hierlab.irt.data import ResponseMatrix, as_response_matrix
 from hierlab.irt.kernels import Prior, make_kernel
 from hierlab.irt.models import (
@@ -38,6 +39,7 @@ from hierlab.irt.models import (
     response_probability,
 )
 from hierlab.irt.models import item_information as binary_item_information
+from hierlab.irt.plausible import ability_intervals, plausible_values
 from hierlab.irt.scoring import estimate_abilities
 from hierlab.results import Result, Summary
 
@@ -56,8 +58,11 @@ class IRTFit(Result):
         "rasch", "1pl", "2pl", "3pl" or "grm".
     items : polars.DataFrame
         One row per item: ``item``, the parameters (``a``, ``b``, ``c`` or GRM thresholds
-        ``b1, b2, ...``), their standard errors (``a_se`` ...), the intercept ``d``
-        (``-a b`` for binary models), ``n`` (responses) and ``mean`` (mean score).
+        ``b1, b2, ...``), their standard errors (``a_se`` ...), the intercept ``d`` and
+        ``d_se`` (``-a b`` for binary models; ``d1, d2, ...`` for the GRM), ``n``
+        (responses), ``mean`` (mean score) and ``flag`` ("all correct", "all wrong" ...
+        for items with one response from every model; null otherwise). The Rasch model has
+        no ``a`` column (a = 1).
     abilities : polars.DataFrame
         One row per model: ``model, theta`` (EAP), ``theta_se`` (posterior SD),
         ``theta_map, theta_map_se, n, mean``.
@@ -85,8 +90,14 @@ class IRTFit(Result):
         "adaptive" (nodes centred on each model's posterior) or "grid" (one shared grid).
     backend : str
         "hierlab" or "girth".
+    se_method : str
+        How the standard errors were computed (see :func:`fit_irt`); "none" for girth.
+    latent_sd : float
+        SD of the abilities: estimated for the Rasch model, 1 otherwise.
     responses : ResponseMatrix or None
         The validated responses the model was fitted to (used by the diagnostics).
+    covariance : ItemCovariance or None
+        The covariance of all item parameters (see :meth:`vcov`).
 
     Examples
     --------
@@ -114,7 +125,10 @@ class IRTFit(Result):
     n_quadrature: int
     quadrature: str = "grid"
     backend: str = "hierlab"
+    se_method: str = "louis"
+    latent_sd: float = 1.0
     responses: ResponseMatrix | None = field(default=None, repr=False)
+    covariance: ItemCovariance | None = field(default=None, repr=False)
 
     @property
     def n_models(self) -> int:
@@ -181,6 +195,103 @@ class IRTFit(Result):
             return grm_information(theta, params["a"], params["thresholds"])
         return binary_item_information(theta, params["a"], params["b"], params["c"])
 
+    def vcov(self, items: Any = None, *, scale: str = "difficulty") -> pl.DataFrame:
+        """Return the covariance matrix of the item parameters (full information).
+
+        Parameters
+        ----------
+        items : str or sequence of str, optional
+            The items whose parameters to include (default every item; fits with more
+            than 3,000 parameters need a selection, as the full matrix would not fit in a
+            table).
+        scale : {"difficulty", "intercept"}, default "difficulty"
+            Difficulties ``b`` or intercepts ``d`` with the discriminations (and guessing).
+
+        Returns
+        -------
+        polars.DataFrame
+            ``parameter`` (``"item:a"`` ...) and one column per parameter.
+
+        Raises
+        ------
+        InvalidValueError
+            Unknown items, too many parameters, or a fit without standard errors.
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(300, 5, seed=0).responses)
+        >>> v = fit.vcov(["item_0", "item_1"])
+        >>> v.shape, bool(v["item_0:b"][1] > 0)
+        ((4, 5), True)
+        """
+        if self.covariance is None:
+            raise InvalidValueError(
+                f"This fit has no standard errors (backend={self.backend!r}); refit with "
+                "backend='hierlab'."
+            )
+        return self.covariance.matrix(items, scale=scale)
+
+    def ability_intervals(
+        self, confidence: float = 0.95, *, item_uncertainty: bool = True
+    ) -> pl.DataFrame:
+        """Return intervals for the abilities, optionally widened by item calibration error.
+
+        Parameters
+        ----------
+        confidence : float, default 0.95
+            Coverage of the intervals.
+        item_uncertainty : bool, default True
+            Add the variance that the item parameters' estimation error induces in each
+            ability (delta method with the full item covariance), including the error of
+            the common location and scale fixed by the calibration sample.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``model, theta, theta_se`` (total), ``theta_ci_low, theta_ci_high`` and
+            ``posterior_se`` (the posterior SD with the items taken as known).
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(40, 200, seed=0).responses)
+        >>> ci = fit.ability_intervals()
+        >>> bool((ci["theta_se"] >= ci["posterior_se"]).all())
+        True
+        """
+        return ability_intervals(self, confidence=confidence, item_uncertainty=item_uncertainty)
+
+    def plausible_values(
+        self, n_values: int = 5, *, item_uncertainty: bool = True, seed: Any = 0
+    ) -> pl.DataFrame:
+        """Return plausible values: draws of each model's ability from its posterior.
+
+        Parameters
+        ----------
+        n_values : int, default 5
+            Draws per model.
+        item_uncertainty : bool, default True
+            Also draw the items' estimation error (shared by all models within a draw).
+        seed : int or numpy.random.Generator, default 0
+            Randomness; the same seed gives the same draws.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``model, draw, theta`` (long form, one row per model and draw).
+
+        Examples
+        --------
+        >>> from hierlab.irt import fit_irt, simulate_responses
+        >>> fit = fit_irt(simulate_responses(40, 100, seed=0).responses)
+        >>> fit.plausible_values(3).shape
+        (120, 3)
+        """
+        return plausible_values(
+            self, n_values=n_values, item_uncertainty=item_uncertainty, seed=seed
+        )
+
     def summary(self) -> Summary:
         """Summarise the fit: estimation, sizes, fit statistics, priors and the estimates.
 
@@ -214,14 +325,15 @@ class IRTFit(Result):
             ("seconds", round(self.seconds, 2)),
         ]
         if self.prior is not None:
-            p = self.prior
-            text = f"intercept ~ N(0, {p.intercept_sd}^2)"
-            if self.irt_model != "rasch":
-                text = f"log a ~ N({p.log_a_mean}, {p.log_a_sd}^2), " + text
-            if self.irt_model == "3pl":
-                text += f", c ~ Beta({p.guess_alpha}, {p.guess_beta})"
-            facts.append(("priors", text))
-        parameters = [c for c in self.items.columns if c not in ("item", "d", "n", "mean")]
+            facts.append(("priors", self.prior.describe(self.irt_model)))
+        if self.irt_model == "rasch":
+            facts.append(("latent SD", self.latent_sd))
+        facts.append(("standard errors", self.se_method))
+        parameters = [
+            c
+            for c in self.items.columns
+            if c not in ("item", "n", "mean", "flag") and not c.startswith("d")
+        ]
         described = (
             self.items.select(parameters)
             .describe()
@@ -299,310 +411,78 @@ def as_irt_fit(value: Any, what: str = "fit") -> IRTFit:
     )
 
 
-# =========================================================================== engine
+# =========================================================================== fitting
+
+BINARY_MODELS = ("rasch", "1pl", "2pl", "3pl")
+SE_METHODS = ("louis", "oakes", "crossprod", "sandwich")
 
 
-def _grid(n_quad: int) -> tuple[np.ndarray, np.ndarray]:
-    z = np.linspace(-6.0, 6.0, n_quad)
-    logw = -0.5 * z**2
-    logw -= np.logaddexp.reduce(logw)
-    return z, logw
+def _count(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"`{name}` must be an integer, got {type(value).__name__}.")
+    if value < minimum:
+        raise InvalidValueError(f"`{name}` must be at least {minimum}, got {value}.")
+    return int(value)
 
 
-def _indicators(m: ResponseMatrix) -> list[np.ndarray]:
-    v = m.values
-    return [(v == k).astype(np.float64) for k in range(m.n_categories)]
-
-
-def _estep(ind: list[np.ndarray], logp: np.ndarray, logw: np.ndarray):
-    """Posterior weights W (N x Q), expected counts r (K x J x Q) and marginal loglik."""
-    loglik_nq = sum(x @ lp for x, lp in zip(ind, logp, strict=True)) + logw[None, :]
-    ll_n = np.logaddexp.reduce(loglik_nq, axis=1)
-    w = np.exp(loglik_nq - ll_n[:, None])
-    counts = np.stack([x.T @ w for x in ind])
-    return w, counts, float(ll_n.sum())
-
-
-ADAPTIVE_NODES = 21
-ADAPTIVE_MAX_MODELS = 50
-FINE_GRID_MAX_MODELS = 200
-ADAPTIVE_MAX_CELLS = 2e6
-
-
-class _Quadrature:
-    """The E-step's integration over ability: a shared grid, or adaptive Gauss-Hermite nodes.
-
-    Adaptive quadrature gives each model ``ADAPTIVE_NODES`` nodes centred on its
-    current posterior mean and scaled by its SD. With few models and many items the
-    posteriors are far narrower than any affordable shared grid, and a grid then makes the
-    EM map jitter as posterior mass hops between nodes; adaptive nodes resolve each
-    posterior exactly. The nodes of all models are concatenated into one node set with
-    block-structured weights, so the M-step and standard errors run unchanged.
-    """
-
-    def __init__(self, ind: list[np.ndarray], adaptive: bool, n_grid: int) -> None:
-        self.ind = ind
-        self.adaptive = adaptive
-        self.z_grid, self.logw_grid = _grid(n_grid)
-        n = ind[0].shape[0]
-        t, gw = np.polynomial.hermite.hermgauss(ADAPTIVE_NODES)
-        self.t = t
-        self.log_gw = np.log(gw) + t**2
-        self.mu = np.zeros(n)
-        self.sigma = np.ones(n)
-        self.ready = False
-
-    @property
-    def n_nodes(self) -> int:
-        return ADAPTIVE_NODES if self.adaptive else len(self.z_grid)
-
-    def estep(self, kernel, params: np.ndarray):
-        """(weights N x nodes, counts K x J x nodes, marginal loglik, node abilities)."""
-        if not self.adaptive or not self.ready:
-            w, counts, ll = _estep(self.ind, kernel.logprob(params, self.z_grid), self.logw_grid)
-            if not self.adaptive:
-                return w, counts, ll, self.z_grid
-            self._centre(w, np.broadcast_to(self.z_grid, w.shape))
-            self.ready = True
-        n, qa = len(self.mu), ADAPTIVE_NODES
-        own = self.mu[:, None] + np.sqrt(2.0) * self.sigma[:, None] * self.t[None, :]  # (N, QA)
-        z = own.ravel()
-        logp = kernel.logprob(params, z)  # (K, J, N*QA)
-        j = logp.shape[1]
-        loglik = np.zeros((n, qa))
-        for x, lp in zip(self.ind, logp, strict=True):
-            loglik += (x[:, :, None] * lp.reshape(j, n, qa).transpose(1, 0, 2)).sum(axis=1)
-        logw = (
-            np.log(np.sqrt(2.0) * self.sigma)[:, None]
-            + self.log_gw[None, :]
-            - 0.5 * own**2
-            - 0.5 * np.log(2 * np.pi)
+def _check_options(
+    irt_model: Any,
+    prior: Any,
+    n_quadrature: Any,
+    quadrature: Any,
+    se_method: Any,
+    max_iter: Any,
+    tol: Any,
+    backend: Any,
+) -> Prior | None:
+    if not isinstance(irt_model, str) or irt_model not in IRT_MODELS:
+        raise InvalidValueError(
+            f"Unknown irt_model {irt_model!r}; choose one of {', '.join(IRT_MODELS)}."
         )
-        total = loglik + logw
-        ll_n = np.logaddexp.reduce(total, axis=1)
-        w_own = np.exp(total - ll_n[:, None])
-        self._centre(w_own, own)
-        w = np.zeros((n, n * qa))
-        w[np.repeat(np.arange(n), qa), np.arange(n * qa)] = w_own.ravel()
-        counts = np.stack([(x.T[:, :, None] * w_own[None]).reshape(j, n * qa) for x in self.ind])
-        return w, counts, float(ll_n.sum()), z
-
-    def _centre(self, w: np.ndarray, nodes: np.ndarray) -> None:
-        mean = (w * nodes).sum(axis=1)
-        sd = np.sqrt(np.maximum((w * (nodes - mean[:, None]) ** 2).sum(axis=1), 0.0))
-        self.mu = mean
-        self.sigma = np.clip(sd, 1e-3, 2.0)
-
-
-def _objective(kernel, params: np.ndarray, counts: np.ndarray, z: np.ndarray) -> np.ndarray:
-    val = (counts * kernel.logprob(params, z)).sum(axis=(0, 2))
-    return val + kernel.log_prior(params)[0]
-
-
-def _gradient(kernel, params: np.ndarray, counts: np.ndarray, z: np.ndarray) -> np.ndarray:
-    s = kernel.score(params, z)  # (K, J, Q, p)
-    return (counts[..., None] * s).sum(axis=(0, 2)) + kernel.log_prior(params)[1]
-
-
-def _fisher_direction(kernel, params: np.ndarray, counts: np.ndarray, z: np.ndarray):
-    """Gradient and the Fisher-scoring matrix (the expected complete-data information).
-
-    ``F_j = sum_q N_jq sum_k P_kjq S_kjq S_kjq'`` with ``N_jq`` the expected number of
-    responses at node q; it is positive definite, so ``F^-1 g`` is an ascent direction.
-    """
-    s = kernel.score(params, z)  # (K, J, Q, p)
-    probs = np.exp(kernel.logprob(params, z))  # (K, J, Q)
-    n_q = counts.sum(axis=0)  # (J, Q)
-    _, prior_grad, prior_curv = kernel.log_prior(params)
-    lik_grad = (counts[..., None] * s).sum(axis=(0, 2))
-    weighted = (probs * n_q[None])[..., None] * s  # (K, J, Q, p)
-    p = params.shape[1]
-    fisher = np.empty((len(params), p, p))
-    for a in range(p):
-        for b in range(a, p):
-            fisher[:, a, b] = fisher[:, b, a] = (weighted[..., a] * s[..., b]).sum(axis=(0, 2))
-    fisher -= prior_curv[:, :, None] * np.eye(p)[None]
-    if kernel.log_a:
-        # with alpha = log a, d2/dalpha2 = a^2 d2/da2 + a d/da: the second term is the
-        # likelihood gradient in alpha. Fisher scoring alone omits it and oscillates for
-        # weakly discriminating items; with it the matrix is the exact (negative) Hessian
-        # of the logistic models. Use the exact matrix where it is positive definite.
-        exact = fisher.copy()
-        exact[:, 0, 0] -= lik_grad[:, 0]
-        definite = np.linalg.eigvalsh(exact)[:, 0] > 1e-8
-        fisher[definite] = exact[definite]
-    return lik_grad + prior_grad, fisher
+    if isinstance(prior, str):
+        if prior != DEFAULT:
+            raise InputTypeError(
+                f"`prior` must be a hierlab.irt.Prior, None or 'default', got the text {prior!r}."
+            )
+        prior = Prior()
+    if prior is not None and not isinstance(prior, Prior):
+        raise InputTypeError(
+            f"`prior` must be a hierlab.irt.Prior, None or 'default', got {type(prior).__name__}."
+        )
+    if n_quadrature is not None:
+        _count(n_quadrature, "n_quadrature", 5)
+    for name, value, allowed in (
+        ("quadrature", quadrature, ("auto", "adaptive", "grid")),
+        ("se_method", se_method, SE_METHODS),
+        ("backend", backend, ("hierlab", "girth")),
+    ):
+        if not isinstance(value, str) or value not in allowed:
+            raise InvalidValueError(
+                f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}."
+            )
+    _count(max_iter, "max_iter", 1)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < tol < np.inf:
+        raise InvalidValueError(f"`tol` must be a positive number, got {tol!r}.")
+    return prior
 
 
-def _hessian(
-    kernel, params: np.ndarray, counts: np.ndarray, z: np.ndarray, h: float = 1e-5
-) -> np.ndarray:
-    """Central finite differences of the analytic gradient, batched over items (J, p, p)."""
-    j, p = params.shape
-    hess = np.empty((j, p, p))
-    for i in range(p):
-        step = np.zeros(p)
-        step[i] = h
-        hess[:, :, i] = (
-            _gradient(kernel, params + step, counts, z)
-            - _gradient(kernel, params - step, counts, z)
-        ) / (2 * h)
-    return 0.5 * (hess + hess.transpose(0, 2, 1))
-
-
-def _negative_definite(hess: np.ndarray) -> np.ndarray:
-    """Shift each item's Hessian so that it is negative definite (an ascent direction)."""
-    top = np.linalg.eigvalsh(hess)[:, -1]
-    shift = np.where(top > -1e-6, top + 1e-3, 0.0)
-    return hess - shift[:, None, None] * np.eye(hess.shape[1])[None]
-
-
-def _newton_items(kernel, params, counts, z, max_step: float = 2.0):
-    """One damped Newton step per item; returns new parameters.
-
-    For the logistic models (Rasch, 1PL, 2PL) the corrected Fisher matrix is the exact
-    Hessian; the 3PL and GRM are not logistic in their parameters, and Fisher scoring
-    crawls on their flat ridges, so they use central differences of the analytic gradient.
-    """
-    if kernel.irt_model in ("3pl", "grm"):
-        grad = _gradient(kernel, params, counts, z)
-        fisher = -_negative_definite(_hessian(kernel, params, counts, z))
+def _extreme_items(m: ResponseMatrix) -> np.ndarray:
+    """Label items whose observed responses all fall in one category (else "")."""
+    values = m.values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    top = m.n_categories - 1
+    labels = np.full(m.n_items, "", dtype=object)
+    same = lo == hi
+    if m.n_categories == 2:
+        labels[same & (lo == 1)] = "all correct"
+        labels[same & (lo == 0)] = "all wrong"
     else:
-        grad, fisher = _fisher_direction(kernel, params, counts, z)
-        fisher += 1e-8 * np.eye(params.shape[1])[None]
-    step = np.linalg.solve(fisher, grad[..., None])[..., 0]
-    step = np.clip(step, -max_step, max_step)
-    before = _objective(kernel, params, counts, z)
-    new = params.copy()
-    todo = np.ones(len(params), dtype=bool)
-    scale = 1.0
-    for _ in range(12):
-        trial = params[todo] + scale * step[todo]
-        after = _objective(kernel, trial, counts[:, todo], z)
-        ok = after >= before[todo] - 1e-10
-        idx = np.flatnonzero(todo)
-        new[idx[ok]] = trial[ok]
-        todo[idx[ok]] = False
-        if not todo.any():
-            break
-        scale *= 0.5
-    return new
-
-
-def _newton_1pl(kernel, params, counts, z, max_step: float = 2.0):
-    """Fisher-scoring step with one shared discrimination (column 0) and item intercepts."""
-    grad, fisher = _fisher_direction(kernel, params, counts, z)
-    hess = -fisher
-    haa, had, hdd = hess[:, 0, 0], hess[:, 0, 1], np.minimum(hess[:, 1, 1], -1e-8)
-    schur = haa.sum() - (had**2 / hdd).sum()
-    rhs = -grad[:, 0].sum() + (had * grad[:, 1] / hdd).sum()
-    d_alpha = rhs / schur if schur < -1e-8 else np.sign(rhs) * 0.1
-    d_alpha = float(np.clip(d_alpha, -max_step, max_step))
-    d_d = np.clip((-grad[:, 1] - had * d_alpha) / hdd, -max_step, max_step)
-
-    def total(p):
-        return _objective(kernel, p, counts, z).sum()
-
-    before = total(params)
-    scale = 1.0
-    for _ in range(12):
-        trial = params.copy()
-        trial[:, 0] += scale * d_alpha
-        trial[:, 1] += scale * d_d
-        if total(trial) >= before - 1e-10:
-            return trial
-        scale *= 0.5
-    return params
-
-
-def _ridge_step(kernel, params: np.ndarray, w: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Parameter-expanded step along the latent location and scale (PX-EM with priors).
-
-    Items and abilities trade off along two directions: shifting every ability by u
-    (``d -> d + a u``) and scaling them by exp(s) (``a -> a exp(s)``). The log-posterior's
-    gradient along them follows from the E-step alone: ``sum_n E[theta | x_n]`` and
-    ``sum_n (E[theta^2 | x_n] - 1)`` (Fisher's identity), plus the priors' derivatives.
-    Dividing by the complete-data curvatures (N and 2N, plus the priors') gives an EM-like
-    step in the expanded parameters; both gradients vanish at the posterior mode, so the
-    fixed point is unchanged while EM's slow crawl along this ridge is removed.
-    """
-    n = w.shape[0]
-    m1 = w @ z
-    m2 = w @ z**2
-    new = params.copy()
-    irt_model = kernel.irt_model
-    a = kernel.to_public(params).get("a", np.ones(len(params)))
-    di = 0 if irt_model == "rasch" else 1  # the (first) intercept column
-    # the kernel's log prior (its gradient and curvature per internal parameter) gives the
-    # priors' part: shifting abilities by u moves every intercept column ``di`` by a * u,
-    # scaling them moves column 0 (log a) by s
-    _, prior_grad, prior_curv = kernel.log_prior(params)
-    # location: all intercepts move by a * u
-    g_u = float(m1.sum() + (prior_grad[:, di] * a).sum())
-    c_u = float(n - (prior_curv[:, di] * a**2).sum())
-    new[:, di] = params[:, di] + a * (g_u / c_u)
-    if irt_model == "rasch":
-        return new
-    # scale: a -> a exp(s)
-    g_s = float((m2 - 1.0).sum() + prior_grad[:, 0].sum())
-    c_s = float(2.0 * n - prior_curv[:, 0].sum())
-    step = float(np.clip(g_s / c_s, -0.5, 0.5))
-    if kernel.log_a:
-        new[:, 0] = params[:, 0] + step
-    else:
-        new[:, 0] = params[:, 0] * np.exp(step)
-    return new
-
-
-def _louis_covariance(kernel, params, counts, w, ind, z) -> np.ndarray:
-    """Per-item covariance of the internal parameters from Louis' observed information."""
-    s = kernel.score(params, z)  # (K, J, Q, p)
-    j, p = params.shape
-    complete = -_hessian(kernel, params, counts, z)  # E[-H_c | x] incl. the prior
-    second = np.empty((j, p, p))  # sum_n E[s s' | x_n]
-    first = np.zeros((j, p, p))  # sum_n E[s | x_n] E[s | x_n]'
-    for a in range(p):
-        for b in range(a, p):
-            second[:, a, b] = second[:, b, a] = (counts * s[..., a] * s[..., b]).sum(axis=(0, 2))
-    n = w.shape[0]
-    chunk = max(1, int(2e7 // max(1, n * p)))
-    for start in range(0, j, chunk):
-        sl = slice(start, start + chunk)
-        width = s[:, sl].shape[1]
-        mean = np.zeros((n, width, p))
-        for k, x in enumerate(ind):
-            sk = s[k, sl].transpose(1, 0, 2).reshape(len(z), width * p)  # (Q, J*p)
-            mean += x[:, sl, None] * (w @ sk).reshape(n, width, p)
-        for a in range(p):
-            for b in range(a, p):
-                first[sl, a, b] = first[sl, b, a] = (mean[..., a] * mean[..., b]).sum(axis=0)
-    info = complete - second + first
-    info = 0.5 * (info + info.transpose(0, 2, 1))
-    if kernel.irt_model == "1pl":
-        return _arrowhead_covariance(info)
-    cov = np.full_like(info, np.nan)
-    ok = np.linalg.eigvalsh(info)[:, 0] > 1e-10
-    cov[ok] = np.linalg.inv(info[ok])
-    return cov
-
-
-def _arrowhead_covariance(info: np.ndarray) -> np.ndarray:
-    """1PL: invert the joint information of the shared discrimination and all intercepts.
-
-    The joint matrix is an arrowhead (one shared row/column, diagonal otherwise), whose
-    inverse has a closed form; returns per-item 2 x 2 blocks (shared, intercept_j).
-    """
-    j = len(info)
-    i_aa = info[:, 0, 0].sum()  # the kernel spreads the shared prior over the items
-    i_ad = info[:, 0, 1]
-    i_dd = np.maximum(info[:, 1, 1], 1e-12)
-    schur = i_aa - (i_ad**2 / i_dd).sum()
-    cov = np.full((j, 2, 2), np.nan)
-    if schur > 1e-12:
-        cov[:, 0, 0] = 1.0 / schur
-        cov[:, 0, 1] = cov[:, 1, 0] = -i_ad / (i_dd * schur)
-        cov[:, 1, 1] = 1.0 / i_dd + i_ad**2 / (i_dd**2 * schur)
-    return cov
+        labels[same & (lo == top)] = "all top category"
+        labels[same & (lo == 0)] = "all bottom category"
+        labels[same & (lo > 0) & (lo < top)] = "one category"
+    return labels
 
 
 def fit_irt(
@@ -612,11 +492,34 @@ def fit_irt(
     prior: Prior | str | None = DEFAULT,
     n_quadrature: int | None = None,
     quadrature: Literal["auto", "adaptive", "grid"] = "auto",
+    se_method: Literal["louis", "oakes", "crossprod", "sandwich"] = "louis",
     max_iter: int = 500,
     tol: float = 1e-4,
     backend: Literal["hierlab", "girth"] = "hierlab",
 ) -> IRTFit:
     """Fit an item response model to models x items responses.
+
+    **The latent scale** is fixed by the abilities: ``theta ~ N(0, 1)``, so that in the
+    calibration sample the models' posterior means average 0 and their posterior second
+    moments average 1 (the property of marginal maximum likelihood). The priors on the
+    item parameters never move that scale: their pull along the two directions that shift
+    every difficulty or stretch every discrimination is removed, so they only shrink items
+    towards each other (intercepts towards the items' centre, discriminations towards
+    their geometric mean). This matters for evaluations of AI models, which have few
+    models and many items: a fixed N(0, 4^2) prior on every intercept, summed over 3,000
+    items, outweighs the N(0, 1) assumption for 20 models and shifts every difficulty by
+    the prior instead of the data. Differences between models, and item difficulties,
+    are thus on the scale of the calibration sample (its mean is 0, its SD 1).
+
+    **Standard errors** come from the full observed information of all item parameters
+    (Louis' formula with every cross-item term; :class:`~hierlab.irt.ItemCovariance`),
+    so they include the uncertainty of the common location and scale, known to about
+    ``1 / sqrt(n_models)``; ``fit.vcov()`` returns the covariance matrix.
+
+    **Rasch** is the model R's mirt calls Rasch: a = 1 and ``theta ~ N(0, sigma^2)`` with
+    sigma estimated (``fit.latent_sd``); difficulties and abilities are on the logit
+    scale. The 1PL is the same model with the abilities standardised (a common a =
+    sigma).
 
     Parameters
     ----------
@@ -624,28 +527,38 @@ def fit_irt(
         Models are rows, items are columns, missing is NaN (anything
         :func:`~hierlab.irt.as_response_matrix` accepts).
     irt_model : {"rasch", "1pl", "2pl", "3pl", "grm"}, default "2pl"
-        Rasch (a = 1), 1PL (one common a), 2PL, 3PL (with guessing) or the graded
-        response model for ordinal or partial-credit scores.
+        Rasch (a = 1, latent SD estimated), 1PL (one common a), 2PL, 3PL (with
+        guessing) or the graded response model for ordinal or partial-credit scores.
     prior : Prior, None or "default", default "default"
-        Weak priors on the item parameters (see :class:`~hierlab.irt.Prior`); None for
-        plain maximum likelihood (items everyone gets right then diverge).
+        Weak priors on the item parameters (see :class:`~hierlab.irt.Prior`), relative
+        to the latent scale; None for plain maximum likelihood. Items that every model
+        answers right (or wrong) are estimated and flagged (column ``flag``) under
+        priors; under ``prior=None`` they have no finite estimate and are set aside with
+        a warning that names them (their parameters are NaN).
     n_quadrature : int, optional
-        Shared-grid points over [-6, 6] (default: see ``quadrature``).
+        Shared-grid points over [-6, 6] (default: see ``quadrature``); at least 5.
     quadrature : {"auto", "adaptive", "grid"}, default "auto"
-        "adaptive" integrates each model's posterior on 21 Gauss-Hermite nodes centred on
-        it (exact for the narrow posteriors of long tests taken by few models); "grid"
-        uses one shared grid (fast for many models); "auto" is adaptive for at most 50
-        models when models x items x 21 <= 2e6 (e.g. 23 models x 1,000 items: there the
-        grid's discretisation does not average out), else a grid of 61 points (<= 200
-        items), 241 points (> 2,000 items and <= 200 models, whose narrow posteriors need
-        fine spacing) or 121 points.
+        "adaptive" integrates each model's posterior on Gauss-Hermite nodes centred on
+        it (21 nodes; 11 when every model answered at least 300 items, 7 from 3,000
+        items, where the posteriors are normal to high accuracy): exact for the
+        narrow posteriors of long tests taken by few models. "grid" uses one shared grid
+        (fast for many models). "auto" is adaptive for at most 100 models when models x
+        items x nodes <= 1.5e7, else a grid of 61 points (<= 200 items), 241 points
+        (> 2,000 items and <= 200 models) or 121 points.
+    se_method : {"louis", "oakes", "crossprod", "sandwich"}, default "louis"
+        "louis": the full observed information by Louis' formula (exact; dense, or by the
+        Woodbury identity for many items; the default, as it works for every shape).
+        "oakes": the same information by Oakes' identity (numerical derivatives of the
+        EM gradient; an independent check, at most 3,000 parameters, as in PyPI's mirt).
+        "crossprod": the outer product of the models' marginal scores (needs more
+        models than parameters). "sandwich": the robust combination of the two.
     max_iter : int, default 500
-        EM iterations at most.
+        EM iterations at most (at least 1).
     tol : float, default 1e-4
-        Convergence threshold on the largest change of any internal parameter.
+        Convergence threshold on the largest change of any internal parameter (> 0).
     backend : {"hierlab", "girth"}, default "hierlab"
-        "girth" calls girth's ``rasch_mml``/``onepl_mml``/``twopl_mml`` for the item
-        parameters (no standard errors, no priors) and scores abilities with hierlab.
+        "girth" calls girth's ``onepl_mml``/``twopl_mml`` for the item parameters (no
+        standard errors, no priors) and scores abilities with hierlab.
 
     Returns
     -------
@@ -654,10 +567,11 @@ def fit_irt(
     Raises
     ------
     InputTypeError
-        ``responses`` is not a table or an array of numbers, or ``prior`` is not a Prior.
+        ``responses`` is not a table or an array of numbers, ``prior`` is not a Prior,
+        or an option has the wrong type.
     InvalidValueError
-        An unknown ``irt_model``, ``quadrature`` or ``backend``, or graded responses for a
-        binary model.
+        An unknown ``irt_model``, ``quadrature``, ``se_method`` or ``backend``, graded
+        responses for a binary model, or an option out of range.
 
     Examples
     --------
@@ -667,22 +581,9 @@ def fit_irt(
     >>> fit.converged, fit.items.columns[:5]
     (True, ['item', 'a', 'b', 'a_se', 'b_se'])
     """
-    if irt_model not in IRT_MODELS:
-        raise InvalidValueError(
-            f"Unknown irt_model {irt_model!r}; choose one of {', '.join(IRT_MODELS)}."
-        )
-    if isinstance(prior, str) and prior == DEFAULT:
-        prior = Prior()
-    if prior is not None and not isinstance(prior, Prior):
-        raise InputTypeError(
-            f"`prior` must be a hierlab.irt.Prior, None or 'default', got {type(prior).__name__}."
-        )
-    if quadrature not in ("auto", "adaptive", "grid"):
-        raise InvalidValueError(
-            f"quadrature must be 'auto', 'adaptive' or 'grid', got {quadrature!r}."
-        )
-    if backend not in ("hierlab", "girth"):
-        raise InvalidValueError(f"backend must be 'hierlab' or 'girth', got {backend!r}.")
+    prior = _check_options(
+        irt_model, prior, n_quadrature, quadrature, se_method, max_iter, tol, backend
+    )
     start_time = time.perf_counter()
     m = as_response_matrix(responses, binary=None if irt_model == "grm" else True)
     if irt_model != "grm" and m.n_categories != 2:
@@ -694,96 +595,97 @@ def fit_irt(
         raise InvalidValueError("The graded response model needs at least two score categories.")
     if backend == "girth":
         return _fit_girth(m, irt_model, n_quadrature, start_time)
-    n_items = m.n_items
-    n_models = m.n_models
-    if n_quadrature is None:
-        fine = n_items > 2000 and n_models <= FINE_GRID_MAX_MODELS
-        n_quadrature = 61 if n_items <= 200 else (241 if fine else 121)
-    adaptive = quadrature == "adaptive" or (
-        quadrature == "auto"
-        and n_models <= ADAPTIVE_MAX_MODELS
-        and n_models * n_items * ADAPTIVE_NODES <= ADAPTIVE_MAX_CELLS
-    )
-    kernel = make_kernel(irt_model, m.n_categories, prior)
-    ind = _indicators(m)
-    quad = _Quadrature(ind, adaptive, n_quadrature)
-    n_obs = m.observed.sum(axis=0)
-    if irt_model == "grm":
-        cum = np.stack(
-            [(m.values >= k).sum(axis=0) / n_obs for k in range(1, m.n_categories)], axis=1
-        )
-        params = kernel.start(cum)
-    else:
-        params = kernel.start(np.nansum(m.values, axis=0) / n_obs)
-    step = _newton_1pl if irt_model == "1pl" else _newton_items
-
-    def em(p: np.ndarray) -> tuple[np.ndarray, float]:
-        """One EM cycle from p (M-step, then the ridge step); returns the log-posterior at p."""
-        w, counts, ll, z = quad.estep(kernel, p)
-        return _ridge_step(kernel, step(kernel, p, counts, z), w, z), ll + float(
-            kernel.log_prior(p)[0].sum()
-        )
-
-    converged, change, it = False, np.inf, 0
-    while it < max_iter:  # SQUAREM (Varadhan & Roland 2008) around the EM map
-        p1, lp0 = em(params)
-        change = float(np.max(np.abs(p1 - params)))
-        it += 1
-        if change < tol or it >= max_iter:
-            params, converged = p1, change < tol
-            break
-        p2, _ = em(p1)
-        it += 1
-        if it >= max_iter:
-            params = p2
-            break
-        r, v = p1 - params, p2 - 2 * p1 + params
-        v_norm = float(np.sqrt((v**2).sum()))
-        alpha = -float(np.sqrt((r**2).sum())) / v_norm if v_norm > 0 else -1.0
-        alpha = min(alpha, -1.0)
-        extrapolated = np.clip(params - 2 * alpha * r + alpha**2 * v, -25.0, 25.0)
-        candidate, lp_ext = em(extrapolated)  # also counts as an iteration
-        it += 1
-        params = candidate if np.isfinite(lp_ext) and lp_ext >= lp0 else p2
-    if not converged:
+    flags = _extreme_items(m)
+    keep = np.ones(m.n_items, dtype=bool)
+    if prior is None and (flags != "").any():
+        keep = flags == ""
+        names = np.asarray(m.items, dtype=object)[~keep].tolist()
+        if not keep.any():
+            raise InvalidValueError(
+                "Every item has the same response from every model; maximum likelihood has "
+                "nothing to estimate. Use the default prior."
+            )
         warnings.warn(
-            f"EM did not converge in {max_iter} iterations (last largest change {change:.2e} > "
-            f"tol {tol:g}); raise max_iter, or check for items with extreme responses.",
+            f"{len(names)} item(s) have the same response from every model and no finite "
+            f"maximum-likelihood estimate; they are set aside (NaN parameters, column "
+            f"'flag'): {format_items(names)}. Fit with the default prior to estimate them.",
             HierlabWarning,
             stacklevel=2,
         )
-    w, counts, loglik, z = quad.estep(kernel, params)
-    cov = _louis_covariance(kernel, params, counts, w, ind, z)
+    values = m.values[:, keep]
+    n_models, n_items = values.shape
+    observed = ~np.isnan(values)
+    per_model = observed.sum(axis=1)
+    shortest = int(per_model.min())
+    n_adaptive = (
+        engine.ADAPTIVE_NODES_VERY_LONG
+        if shortest >= engine.VERY_LONG_TEST
+        else engine.ADAPTIVE_NODES_LONG
+        if shortest >= engine.LONG_TEST
+        else engine.ADAPTIVE_NODES
+    )
+    if n_quadrature is None:
+        fine = n_items > 2000 and n_models <= engine.FINE_GRID_MAX_MODELS
+        n_quadrature = 61 if n_items <= 200 else (241 if fine else 121)
+    adaptive = quadrature == "adaptive" or (
+        quadrature == "auto"
+        and n_models <= engine.ADAPTIVE_MAX_MODELS
+        and n_models * n_items * n_adaptive <= engine.ADAPTIVE_MAX_CELLS
+    )
+    kernel = make_kernel(irt_model, m.n_categories, prior)
+    data = engine.make_data(values, m.n_categories)
+    quad = engine.Quadrature(n_models, adaptive, n_quadrature, n_adaptive)
+    n_obs = observed.sum(axis=0)
+    if irt_model == "grm":
+        cum = np.stack(
+            [(values >= k).sum(axis=0) / n_obs for k in range(1, m.n_categories)], axis=1
+        )
+        params = kernel.start(cum)
+    else:
+        params = kernel.start(np.nansum(values, axis=0) / n_obs)
+    kept_names = tuple(np.asarray(m.items, dtype=object)[keep].tolist())
+    out = engine.run_em(
+        kernel, params, data, quad, max_iter=max_iter, tol=tol, item_names=kept_names
+    )
+    cov = item_covariance(
+        kernel, out.params, data, out.est, kept_names, se_method=se_method, quad=quad
+    )
     return _assemble(
         m,
         kernel,
-        params,
+        out.params,
         cov,
-        loglik,
+        out.est.loglik,
+        keep=keep,
+        flags=flags,
         prior=prior,
         n_quadrature=quad.n_nodes,
         quadrature="adaptive" if adaptive else "grid",
-        converged=converged,
-        iterations=it,
-        max_change=change,
+        converged=out.converged,
+        iterations=out.iterations,
+        max_change=out.max_change,
         start_time=start_time,
         backend="hierlab",
-        theta_start=w @ z,
+        se_method=se_method,
+        theta_start=out.est.m1,
+        irt_model=irt_model,
     )
 
 
 def _n_free(irt_model: str, n_items: int, n_categories: int) -> int:
     per_item = {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "grm": n_categories}[irt_model]
-    return per_item * n_items + (1 if irt_model == "1pl" else 0)
+    return per_item * n_items + (1 if irt_model in ("1pl", "rasch") else 0)
 
 
 def _assemble(
     m: ResponseMatrix,
     kernel: Any,
     params: np.ndarray,
-    cov: np.ndarray | None,
+    cov: ItemCovariance | None,
     loglik: float,
     *,
+    keep: np.ndarray,
+    flags: np.ndarray,
     prior: Prior | None,
     n_quadrature: int,
     quadrature: str,
@@ -792,31 +694,60 @@ def _assemble(
     max_change: float,
     start_time: float,
     backend: str,
+    se_method: str,
+    irt_model: str,
     theta_start: np.ndarray | None = None,
 ) -> IRTFit:
     """Build the items table, score the abilities, then construct the fit once."""
     public = kernel.to_public(params)
-    names, jac = kernel.jacobian(params)
-    n_obs = m.observed.sum(axis=0)
-    columns: dict[str, Any] = {"item": list(m.items)}
-    for name in names:
-        columns[name] = public[name]
+    names, _ = kernel.jacobian(params)
+    j_all = m.n_items
+    rasch = irt_model == "rasch"
+    sigma = float(public["a"][0]) if rasch else 1.0
+
+    def full(values: np.ndarray) -> np.ndarray:
+        out = np.full(j_all, np.nan)
+        out[keep] = values
+        return out
+
     if cov is not None:
-        pub_cov = np.einsum("jap,jpq,jbq->jab", jac, cov, jac)
-        for i, name in enumerate(names):
-            columns[f"{name}_se"] = np.sqrt(np.maximum(pub_cov[:, i, i], 0))
+        _, pub_cov = cov.public_blocks()
+        ses = {n: full(np.sqrt(np.maximum(pub_cov[:, i, i], 0))) for i, n in enumerate(names)}
     else:
-        for name in names:
-            columns[f"{name}_se"] = np.full(m.n_items, np.nan)
-    columns["d"] = public.get("d", np.full(m.n_items, np.nan))
-    with np.errstate(invalid="ignore"):
+        ses = {n: np.full(j_all, np.nan) for n in names}
+    if rasch:
+        # a = 1 and theta ~ N(0, sigma^2): the Rasch difficulty is -d (the 1PL's a b)
+        table_names = ["b", "d"]
+        values = {"b": full(-public["d"]), "d": full(public["d"])}
+        ses = {"b": ses["d"], "d": ses["d"]}
+    else:
+        table_names = [n for n in names if n != "d" and not (n.startswith("d") and n[1:].isdigit())]
+        table_names += [n for n in names if n not in table_names]
+        values = {n: full(public[n]) for n in names}
+    observed = ~np.isnan(m.values)
+    n_obs = observed.sum(axis=0)
+    columns: dict[str, Any] = {"item": list(m.items)}
+    main = [n for n in table_names if not n.startswith("d")]
+    for name in main:
+        columns[name] = values[name]
+    for name in main:
+        columns[f"{name}_se"] = ses[name]
+    for name in table_names:
+        if name.startswith("d"):
+            columns[name] = values[name]
+            columns[f"{name}_se"] = ses[name]
+    with np.errstate(invalid="ignore", divide="ignore"):
         columns["n"] = n_obs
         columns["mean"] = np.nansum(m.scores(), axis=0) / n_obs
-    items = pl.DataFrame(columns)
-    abilities = estimate_abilities(m, items, start=theta_start)
-    n_params = _n_free(kernel.irt_model, m.n_items, m.n_categories)
+    columns["flag"] = [f or None for f in flags]
+    items = pl.DataFrame(columns, schema_overrides={"flag": pl.String})
+    start = None if theta_start is None else theta_start * sigma
+    scored = items.filter(pl.Series(keep))
+    sub = ResponseMatrix(m.values[:, keep], m.models, tuple(scored["item"]), m.categories)
+    abilities = estimate_abilities(sub, scored, start=start, latent_sd=sigma)
+    n_params = _n_free(irt_model, int(keep.sum()), m.n_categories)
     return IRTFit(
-        irt_model=kernel.irt_model,
+        irt_model=irt_model,
         items=items,
         abilities=abilities,
         loglik=loglik,
@@ -832,7 +763,10 @@ def _assemble(
         n_quadrature=n_quadrature,
         quadrature=quadrature,
         backend=backend,
+        se_method=se_method if cov is not None else "none",
+        latent_sd=sigma,
         responses=m,
+        covariance=cov,
     )
 
 
@@ -845,26 +779,26 @@ def _fit_girth(
         raise InvalidValueError(
             f"backend='girth' supports 'rasch', '1pl' and '2pl', not {irt_model!r}."
         )
-    data = np.where(m.observed, m.values, girth.INVALID_RESPONSE).T.astype(int)  # items x models
+    data = np.where(~np.isnan(m.values), m.values, girth.INVALID_RESPONSE).T.astype(int)
     options = {"quadrature_n": n_quadrature or 41}
-    if irt_model == "rasch":
-        out = girth.rasch_mml(data, options=options)
-    elif irt_model == "1pl":
-        out = girth.onepl_mml(data, options=options)
-    else:
+    if irt_model == "2pl":
         out = girth.twopl_mml(data, options=options)
+    else:  # girth's 1PL; the Rasch model is the same fit read with sigma = a
+        out = girth.onepl_mml(data, options=options)
     a = np.broadcast_to(np.asarray(out["Discrimination"], dtype=float), (m.n_items,)).copy()
     b = np.asarray(out["Difficulty"], dtype=float)
     kernel = make_kernel(irt_model, 2, None)
-    params = np.column_stack([-a * b]) if irt_model == "rasch" else np.column_stack([a, -a * b])
-    z, logw = _grid(61)
-    _, _, loglik = _estep(_indicators(m), kernel.logprob(params, z), logw)
+    params = np.column_stack([a, -a * b])
+    quad = engine.Quadrature(m.n_models, False, 61, engine.ADAPTIVE_NODES)
+    est = engine.estep(kernel, params, engine.make_data(m.values, 2), quad)
     return _assemble(
         m,
         kernel,
         params,
         None,
-        loglik,
+        est.loglik,
+        keep=np.ones(m.n_items, dtype=bool),
+        flags=np.full(m.n_items, "", dtype=object),
         prior=None,
         n_quadrature=options["quadrature_n"],
         quadrature="grid",
@@ -873,4 +807,6 @@ def _fit_girth(
         max_change=0.0,
         start_time=start_time,
         backend="girth",
+        se_method="none",
+        irt_model=irt_model,
     )

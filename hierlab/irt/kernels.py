@@ -1,27 +1,37 @@
-"""Model kernels for the EM engine: category log-probabilities and score vectors.
+"""Model kernels for the EM engine: category log-probabilities, score vectors and priors.
 
 Each kernel works in an unconstrained internal parametrisation, one row of parameters per
-item (``params`` has shape (J, p)), and evaluates on the quadrature grid ``z`` (Q,):
+item (``params`` has shape (J, p)), and evaluates on abilities ``z`` (Q,):
 
 * ``logprob(params, z)`` -> (K, J, Q): log P(category k | theta = z_q) for item j;
 * ``score(params, z)`` -> (K, J, Q, p): d log P_k / d params;
+* ``log_prior(params)`` -> value (J,), gradient (J, p), curvature (J, p) of the item priors;
+* ``transform(params, u, s)``: the same model with abilities re-expressed as
+  ``theta' = (theta - u) exp(-s)`` (the latent location and scale); ``directions(params)``
+  its derivative at (0, 0), shape (J, p, 2);
 * ``to_public(params)`` -> dict of public arrays (a, b, c or thresholds) and
   ``jacobian(params)`` -> (J, p_public, p) for delta-method standard errors.
 
-Internal parameters: ``alpha = log a`` when a prior is used (else ``a`` itself), the
-intercept ``d = -a b``, ``gamma = logit c``; for the GRM the first intercept and the logs of
-the gaps between successive intercepts (so thresholds stay ordered).
+Internal parameters: ``alpha = log a`` under the lognormal discrimination prior (else ``a``
+itself), the intercept ``d = -a b``, ``gamma = logit c``; for the GRM the first intercept and
+the logs of the gaps between successive intercepts (so thresholds stay ordered). The 1PL
+(and the Rasch model, which hierlab fits as a 1PL with the common discrimination read as the
+latent SD) stores its common discrimination in every row.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from hierlab.errors import InvalidValueError
+from hierlab.errors import InputTypeError, InvalidValueError
 
 __all__ = ["Prior"]
+
+#: The two shapes of the discrimination prior.
+DISCRIMINATION_PRIORS = ("lognormal", "normal")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -34,81 +44,159 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Prior:
-    """Weak priors that keep few-model fits stable (all on the item parameters).
+    """Weak priors on the item parameters that regularise items relative to each other.
 
-    Attributes
+    The latent scale is fixed by the abilities (mean 0 and SD 1 in the calibration sample),
+    never by these priors: :func:`~hierlab.irt.fit_irt` removes each prior's pull along the
+    two directions that move the latent location and scale (shifting every difficulty, or
+    stretching every discrimination). What is left shrinks each item towards the other
+    items: the intercepts towards their common centre, the discriminations towards their
+    common (geometric) mean. With thousands of items and a few dozen models, a prior
+    centred on fixed values would otherwise outweigh the N(0, 1) ability assumption and
+    move the whole scale (every difficulty shifted by the prior, not by the data).
+
+    Parameters
     ----------
-    log_a_mean, log_a_sd : float
-        Normal prior on ``log a`` (a lognormal discrimination with its mode at
-        ``exp(log_a_mean)``).
-    intercept_sd : float
-        Normal(0, sd) prior on each intercept ``d = -a b`` (keeps items that everyone
-        gets right or wrong finite).
-    guess_alpha, guess_beta : float
-        Beta prior on the 3PL guessing parameter (mode 0.2 by default).
+    discrimination : {"lognormal", "normal"}, default "lognormal"
+        "lognormal": ``log a ~ N(centre, a_sd^2)``, discriminations stay positive (the
+        default: a wrongly keyed item then shows a near 0 and a poor fit). "normal":
+        ``a ~ N(centre, a_sd^2)`` allows negative discriminations, so a reversed answer
+        key shows up as ``a < 0``; use it when auditing items for miskeyed answers.
+    a_sd : float, optional
+        Prior SD of ``log a`` (lognormal; default 0.75, a factor of about 2 either way)
+        or of ``a`` (normal; default 1.0).
+    intercept_sd : float, default 4.0
+        Prior SD of each intercept ``d = -a b`` around the items' centre: keeps items that
+        every model gets right (or wrong) finite without pulling the others.
+    guess_alpha, guess_beta : float, default 5.0, 17.0
+        Beta prior on the 3PL guessing parameter ``c`` (mode 0.2).
 
     Examples
     --------
-    >>> Prior().log_a_sd
-    0.75
+    >>> Prior().a_scale, Prior(discrimination="normal").a_scale
+    (0.75, 1.0)
     """
 
-    log_a_mean: float = 0.0
-    log_a_sd: float = 0.75
+    discrimination: str = "lognormal"
+    a_sd: float | None = None
     intercept_sd: float = 4.0
     guess_alpha: float = 5.0
     guess_beta: float = 17.0
 
     def __post_init__(self) -> None:
+        if self.discrimination not in DISCRIMINATION_PRIORS:
+            raise InvalidValueError(
+                f"Prior: discrimination must be 'lognormal' or 'normal', got "
+                f"{self.discrimination!r}."
+            )
+        names = ("a_sd", "intercept_sd", "guess_alpha", "guess_beta")
+        wrong = [
+            n
+            for n in names
+            if getattr(self, n) is not None
+            and (
+                isinstance(getattr(self, n), bool) or not isinstance(getattr(self, n), numbers.Real)
+            )
+        ]
+        if wrong:
+            raise InputTypeError(
+                f"Prior: {', '.join(wrong)} must be numbers, got "
+                f"{', '.join(type(getattr(self, n)).__name__ for n in wrong)}."
+            )
         bad = [
-            name
-            for name in ("log_a_sd", "intercept_sd", "guess_alpha", "guess_beta")
-            if not float(getattr(self, name)) > 0
+            n
+            for n in names
+            if getattr(self, n) is not None and not (0 < float(getattr(self, n)) < np.inf)
         ]
         if bad:
             raise InvalidValueError(
-                f"Prior: {', '.join(bad)} must be positive, got "
+                f"Prior: {', '.join(bad)} must be positive and finite, got "
                 f"{', '.join(repr(getattr(self, n)) for n in bad)}."
             )
 
+    @property
+    def a_scale(self) -> float:
+        """Return the SD of the discrimination prior (``a_sd`` or its default).
 
-def _log_a_prior(
-    prior: Prior, log_a: np.ndarray, share: float = 1.0
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Value, gradient and curvature of the normal prior on ``log a``, times ``share``."""
-    centred = log_a - prior.log_a_mean
-    return (
-        -0.5 * share * (centred / prior.log_a_sd) ** 2,
-        -share * centred / prior.log_a_sd**2,
-        -share / prior.log_a_sd**2,
-    )
+        Returns
+        -------
+        float
+            0.75 (lognormal) or 1.0 (normal) unless ``a_sd`` is set.
+
+        Examples
+        --------
+        >>> Prior(a_sd=0.5).a_scale
+        0.5
+        """
+        if self.a_sd is not None:
+            return float(self.a_sd)
+        return 0.75 if self.discrimination == "lognormal" else 1.0
+
+    def describe(self, irt_model: str) -> str:
+        """Return the priors used by an IRT model, as one line of text.
+
+        Parameters
+        ----------
+        irt_model : str
+            The IRT model (the 1PL and Rasch model have no discrimination prior).
+
+        Returns
+        -------
+        str
+            For example ``"log a ~ N(centre, 0.75^2); d ~ N(centre, 4^2)"``.
+
+        Examples
+        --------
+        >>> Prior().describe("rasch")
+        'd ~ N(centre, 4^2)'
+        """
+        parts = []
+        if irt_model not in ("rasch", "1pl"):
+            lhs = "log a" if self.discrimination == "lognormal" else "a"
+            parts.append(f"{lhs} ~ N(centre, {self.a_scale:g}^2)")
+        parts.append(f"d ~ N(centre, {self.intercept_sd:g}^2)")
+        if irt_model == "3pl":
+            parts.append(f"c ~ Beta({self.guess_alpha:g}, {self.guess_beta:g})")
+        return "; ".join(parts)
+
+
+def _discrimination_prior(
+    prior: Prior, param: np.ndarray, log_a: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value, gradient and curvature of the per-item discrimination prior.
+
+    Centred at ``log a = 0`` (lognormal) or ``a = 1`` (normal); the engine removes the pull
+    along the latent scale, which turns the centre into the items' own common mean.
+    """
+    sd = prior.a_scale
+    centred = param if log_a else param - 1.0
+    return -0.5 * (centred / sd) ** 2, -centred / sd**2, np.full_like(param, -1.0 / sd**2)
 
 
 class BinaryKernel:
-    """Rasch, 1PL, 2PL and 3PL: ``P = c + (1 - c) sigmoid(a z + d)``."""
+    """1PL, 2PL and 3PL: ``P = c + (1 - c) sigmoid(a z + d)`` (the 1PL has a common a)."""
 
     n_categories = 2
 
     def __init__(self, irt_model: str, prior: Prior | None) -> None:
         self.irt_model = irt_model
         self.prior = prior
-        self.log_a = prior is not None and irt_model != "rasch"
-        self.names = {"rasch": ["d"], "1pl": ["a", "d"], "2pl": ["a", "d"], "3pl": ["a", "d", "c"]}[
-            irt_model
-        ]
+        self.log_a = prior is not None and prior.discrimination == "lognormal"
+        self.logistic = irt_model in ("1pl", "2pl")
+        self.names = ["a", "d", "c"] if irt_model == "3pl" else ["a", "d"]
 
     @property
     def n_params(self) -> int:
         """Return the number of internal parameters per item."""
         return len(self.names)
 
+    def discrimination(self, params: np.ndarray) -> np.ndarray:
+        """Return the discriminations ``a`` (J,)."""
+        return np.exp(params[:, 0]) if self.log_a else params[:, 0]
+
     def _unpack(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.irt_model == "rasch":
-            a = np.ones(len(params))
-            d = params[:, 0]
-        else:
-            a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
-            d = params[:, 1]
+        a = self.discrimination(params)
+        d = params[:, 1]
         c = _sigmoid(params[:, 2]) if self.irt_model == "3pl" else np.zeros(len(params))
         return a, d, c
 
@@ -116,11 +204,7 @@ class BinaryKernel:
         """Return starting parameters (J, p) from each item's share of right answers."""
         p = np.clip(p_correct, 0.02, 0.98)
         d = np.log(p / (1 - p)) * 1.4
-        cols = (
-            [d]
-            if self.irt_model == "rasch"
-            else [np.zeros_like(d) if self.log_a else np.ones_like(d), d]
-        )
+        cols = [np.zeros_like(d) if self.log_a else np.ones_like(d), d]
         if self.irt_model == "3pl":
             cols.append(np.full_like(d, np.log(0.2 / 0.8)))
         return np.column_stack(cols)
@@ -149,9 +233,6 @@ class BinaryKernel:
         deta0 = -s
         out = np.empty((2, *eta.shape, self.n_params))
         for k, deta in ((0, deta0), (1, deta1)):
-            if self.irt_model == "rasch":
-                out[k, ..., 0] = deta
-                continue
             da = deta * z[None, :]
             out[k, ..., 0] = da * a[:, None] if self.log_a else da
             out[k, ..., 1] = deta
@@ -164,23 +245,23 @@ class BinaryKernel:
         return out
 
     def log_prior(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the value (J,), gradient (J, p) and Hessian diagonal (J, p) of the log prior."""
+        """Return the value (J,), gradient (J, p) and Hessian diagonal (J, p) of the log prior.
+
+        Per item and before the engine removes the pull along the latent location and scale.
+        The 1PL has no discrimination prior: its common discrimination is the latent scale.
+        """
         val = np.zeros(len(params))
         grad = np.zeros_like(params)
         hess = np.zeros_like(params)
         pr = self.prior
         if pr is None:
             return val, grad, hess
-        di = 0 if self.irt_model == "rasch" else 1
-        d = params[:, di]
+        d = params[:, 1]
         val += -0.5 * (d / pr.intercept_sd) ** 2
-        grad[:, di] = -d / pr.intercept_sd**2
-        hess[:, di] = -1 / pr.intercept_sd**2
-        if self.irt_model != "rasch":
-            # the 1PL's discrimination is one parameter stored in every item's row: spread its
-            # prior over the rows so that sums over items count it once
-            share = 1.0 / len(params) if self.irt_model == "1pl" else 1.0
-            value, grad[:, 0], hess[:, 0] = _log_a_prior(pr, params[:, 0], share)
+        grad[:, 1] = -d / pr.intercept_sd**2
+        hess[:, 1] = -1 / pr.intercept_sd**2
+        if self.irt_model != "1pl":
+            value, grad[:, 0], hess[:, 0] = _discrimination_prior(pr, params[:, 0], self.log_a)
             val += value
         if self.irt_model == "3pl":
             c = _sigmoid(params[:, 2])
@@ -190,40 +271,57 @@ class BinaryKernel:
             hess[:, 2] = -(al + be - 2) * c * (1 - c)
         return val, grad, hess
 
+    def directions(self, params: np.ndarray) -> np.ndarray:
+        """Return d params / d(u, s) of :meth:`transform` at (0, 0), shape (J, p, 2)."""
+        a = self.discrimination(params)
+        out = np.zeros((*params.shape, 2))
+        out[:, 1, 0] = a
+        out[:, 0, 1] = 1.0 if self.log_a else a
+        return out
+
+    def transform(self, params: np.ndarray, u: float, s: float) -> np.ndarray:
+        """Re-express the items for abilities ``theta' = (theta - u) exp(-s)``."""
+        a = self.discrimination(params)
+        new = params.copy()
+        new[:, 1] = params[:, 1] + a * u
+        new[:, 0] = params[:, 0] + s if self.log_a else params[:, 0] * np.exp(s)
+        return new
+
     def to_public(self, params: np.ndarray) -> dict[str, np.ndarray]:
         """Return the public parameters ``a, b, d`` (and ``c``) of every item."""
         a, d, c = self._unpack(params)
-        out = {"a": a, "b": -d / a, "d": d}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = {"a": a, "b": -d / a, "d": d}
         if self.irt_model == "3pl":
             out["c"] = c
         return out
 
     def jacobian(self, params: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Return the public names and d(public a, b[, c]) / d(internal), shape (J, n_public, p)."""
+        """Return the public names and d(public a, b, d[, c]) / d(internal), (J, n_public, p)."""
         a, d, c = self._unpack(params)
         n = len(params)
-        if self.irt_model == "rasch":
-            jac = np.zeros((n, 1, 1))
-            jac[:, 0, 0] = -1.0  # b = -d
-            return ["b"], jac
         da = a if self.log_a else np.ones(n)  # d a / d param0
-        names = ["a", "b"] + (["c"] if self.irt_model == "3pl" else [])
+        names = ["a", "b", "d"] + (["c"] if self.irt_model == "3pl" else [])
         jac = np.zeros((n, len(names), self.n_params))
         jac[:, 0, 0] = da
-        jac[:, 1, 0] = d / a**2 * da  # b = -d / a
-        jac[:, 1, 1] = -1.0 / a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jac[:, 1, 0] = d / a**2 * da  # b = -d / a
+            jac[:, 1, 1] = -1.0 / a
+        jac[:, 2, 1] = 1.0
         if self.irt_model == "3pl":
-            jac[:, 2, 2] = c * (1 - c)
+            jac[:, 3, 2] = c * (1 - c)
         return names, jac
 
 
 class GradedKernel:
     """Graded response model with K ordered categories."""
 
+    logistic = False
+
     def __init__(self, n_categories: int, prior: Prior | None) -> None:
         self.n_categories = n_categories
         self.prior = prior
-        self.log_a = prior is not None
+        self.log_a = prior is not None and prior.discrimination == "lognormal"
         self.irt_model = "grm"
         self.names = ["a"] + [f"d{k}" for k in range(1, n_categories)]
 
@@ -231,6 +329,10 @@ class GradedKernel:
     def n_params(self) -> int:
         """Return the number of internal parameters per item."""
         return self.n_categories
+
+    def discrimination(self, params: np.ndarray) -> np.ndarray:
+        """Return the discriminations ``a`` (J,)."""
+        return np.exp(params[:, 0]) if self.log_a else params[:, 0]
 
     def _intercepts(self, params: np.ndarray) -> np.ndarray:
         """d_1 > d_2 > ... (J, K-1)."""
@@ -249,7 +351,7 @@ class GradedKernel:
         return np.column_stack([a0, d[:, 0], np.log(gaps)])
 
     def _parts(self, params: np.ndarray, z: np.ndarray):
-        a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
+        a = self.discrimination(params)
         d = self._intercepts(params)  # (J, K-1)
         eta = a[:, None, None] * z[None, None, :] + d[:, :, None]  # (J, K-1, Q)
         cum = _sigmoid(eta)
@@ -295,7 +397,7 @@ class GradedKernel:
         pr = self.prior
         if pr is None:
             return val, grad, hess
-        val, grad[:, 0], hess[:, 0] = _log_a_prior(pr, params[:, 0])
+        val, grad[:, 0], hess[:, 0] = _discrimination_prior(pr, params[:, 0], self.log_a)
         # normal prior on every intercept d_m, pulled back to (delta, e_i)
         d = self._intercepts(params)
         val += -0.5 * ((d / pr.intercept_sd) ** 2).sum(axis=1)
@@ -308,37 +410,60 @@ class GradedKernel:
         hess[:, 2:] = -(gaps**2) * np.arange(self.n_categories - 2, 0, -1) / pr.intercept_sd**2
         return val, grad, hess
 
+    def directions(self, params: np.ndarray) -> np.ndarray:
+        """Return d params / d(u, s) of :meth:`transform` at (0, 0), shape (J, p, 2)."""
+        a = self.discrimination(params)
+        out = np.zeros((*params.shape, 2))
+        out[:, 1, 0] = a
+        out[:, 0, 1] = 1.0 if self.log_a else a
+        return out
+
+    def transform(self, params: np.ndarray, u: float, s: float) -> np.ndarray:
+        """Re-express the items for abilities ``theta' = (theta - u) exp(-s)``."""
+        a = self.discrimination(params)
+        new = params.copy()
+        new[:, 1] = params[:, 1] + a * u
+        new[:, 0] = params[:, 0] + s if self.log_a else params[:, 0] * np.exp(s)
+        return new
+
     def to_public(self, params: np.ndarray) -> dict[str, np.ndarray]:
         """Return the public parameters ``a, b1, ..., b{K-1}`` of every item."""
-        a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
+        a = self.discrimination(params)
         d = self._intercepts(params)
         out = {"a": a}
         for m in range(d.shape[1]):
             out[f"b{m + 1}"] = -d[:, m] / a
+        for m in range(d.shape[1]):
+            out[f"d{m + 1}"] = d[:, m]
         return out
 
     def jacobian(self, params: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Return the public names and d(public a, b_k) / d(internal), shape (J, K, K)."""
-        a = np.exp(params[:, 0]) if self.log_a else params[:, 0]
+        """Return the public names and d(public a, b_k, d_k) / d(internal), (J, 2K-1, K)."""
+        a = self.discrimination(params)
         d = self._intercepts(params)
         n, km1 = d.shape
-        names = ["a"] + [f"b{m + 1}" for m in range(km1)]
-        jac = np.zeros((n, 1 + km1, self.n_params))
+        names = ["a"] + [f"b{m + 1}" for m in range(km1)] + [f"d{m + 1}" for m in range(km1)]
+        jac = np.zeros((n, len(names), self.n_params))
         da = a if self.log_a else np.ones(n)
         jac[:, 0, 0] = da
         gaps = np.exp(params[:, 2:])
         for m in range(km1):
             jac[:, 1 + m, 0] = d[:, m] / a**2 * da  # b_m = -d_m / a
             jac[:, 1 + m, 1] = -1.0 / a  # d d_m / d delta = 1
+            jac[:, 1 + km1 + m, 1] = 1.0
             for i in range(2, m + 2):  # d d_m / d e_i = -exp(e_i) for i <= m+1
                 jac[:, 1 + m, i] = gaps[:, i - 2] / a
+                jac[:, 1 + km1 + m, i] = -gaps[:, i - 2]
         return names, jac
 
 
 def make_kernel(
     irt_model: str, n_categories: int, prior: Prior | None
 ) -> BinaryKernel | GradedKernel:
-    """Return the kernel of an IRT model (internal machinery of the EM engine)."""
+    """Return the kernel of an IRT model (internal machinery of the EM engine).
+
+    The Rasch model is fitted as a 1PL (its common discrimination is the latent SD).
+    """
     if irt_model == "grm":
         return GradedKernel(n_categories, prior)
-    return BinaryKernel(irt_model, prior)
+    return BinaryKernel("1pl" if irt_model == "rasch" else irt_model, prior)

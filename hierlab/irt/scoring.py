@@ -1,7 +1,8 @@
-"""Ability estimates: MAP with standard errors and EAP with posterior standard deviations.
+"""Ability estimates: EAP, MAP, maximum likelihood and Warm's weighted likelihood (WLE).
 
-Both use the N(0, 1) ability prior, so they are finite for models that answer every item
-right (or wrong). MAP: Newton's method on each model's log-posterior, vectorised over
+EAP and MAP use the N(0, sigma^2) ability prior (sigma = 1 except for the Rasch model), so
+they are finite for models that answer every item right (or wrong); ML and WLE use no
+prior (ML is infinite for such models, reported as +-inf; WLE stays finite). MAP: Newton's method on each model's log-posterior, vectorised over
 models (analytic first and second derivatives). EAP: adaptive Gauss-Hermite quadrature
 centred on the MAP and scaled by its standard error, so that the posterior is resolved
 however long the test is (a fixed grid cannot resolve the posterior of a 10,000-item
@@ -23,8 +24,10 @@ from hierlab.irt.models import item_parameters
 
 __all__ = ["estimate_abilities", "score"]
 
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(21)
-_CHUNK_CELLS = 4_000_000
+ESTIMATORS = ("eap", "map", "ml", "wle")
+
+_GH = {n: np.polynomial.hermite.hermgauss(n) for n in (7, 11, 21)}
+_CHUNK_CELLS = 1_000_000
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -128,11 +131,14 @@ def _map(
 def _eap(
     params: dict[str, np.ndarray], values: np.ndarray, mode: np.ndarray, se: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
+    # 21 nodes; 11 or 7 for long tests, whose posteriors are normal to high accuracy
+    shortest = int((~np.isnan(values)).sum(axis=1).min()) if len(values) else 0
+    gh_nodes, gh_weights = _GH[21 if shortest < 300 else 11 if shortest < 3000 else 7]
     scale = 1.5 * se
-    nodes = mode[:, None] + np.sqrt(2.0) * scale[:, None] * _GH_NODES[None, :]
+    nodes = mode[:, None] + np.sqrt(2.0) * scale[:, None] * gh_nodes[None, :]
     ll, _, _ = _chunked(params, values, nodes, order=0)
     log_post = ll - 0.5 * nodes**2  # likelihood x N(0, 1) prior
-    log_w = np.log(_GH_WEIGHTS)[None, :] + _GH_NODES[None, :] ** 2 + log_post
+    log_w = np.log(gh_weights)[None, :] + gh_nodes[None, :] ** 2 + log_post
     log_w -= log_w.max(axis=1, keepdims=True)
     w = np.exp(log_w)
     w /= w.sum(axis=1, keepdims=True)
@@ -141,7 +147,14 @@ def _eap(
     return mean, sd
 
 
-def estimate_abilities(responses: ResponseMatrix, items: Any, *, start: Any = None) -> pl.DataFrame:
+def estimate_abilities(
+    responses: ResponseMatrix,
+    items: Any,
+    *,
+    start: Any = None,
+    latent_sd: float = 1.0,
+    estimators: Any = ("eap", "map"),
+) -> pl.DataFrame:
     """Return the abilities of the models of a response matrix, given item parameters.
 
     The scoring step of :func:`~hierlab.irt.fit_irt` and :func:`score`, for item
@@ -156,12 +169,21 @@ def estimate_abilities(responses: ResponseMatrix, items: Any, *, start: Any = No
         thresholds ``b1, b2, ...``), as in :attr:`IRTFit.items <hierlab.irt.IRTFit>`.
     start : array of float, optional
         Starting values of the MAP search, one per model (default 0).
+    latent_sd : float, default 1.0
+        SD of the N(0, latent_sd^2) ability prior of EAP and MAP (a Rasch fit's
+        ``latent_sd``).
+    estimators : sequence of {"eap", "map", "ml", "wle"}, default ("eap", "map")
+        EAP and MAP are always computed; "ml" adds the maximum-likelihood estimate
+        (``theta_ml``, ``theta_ml_se``; +-inf for all-right or all-wrong patterns) and
+        "wle" Warm's weighted likelihood estimate (``theta_wle``, ``theta_wle_se``;
+        finite, with less bias than ML on short tests).
 
     Returns
     -------
     polars.DataFrame
         One row per model: ``model, theta`` (EAP), ``theta_se`` (posterior SD),
-        ``theta_map, theta_map_se, n`` (responses), ``mean`` (mean score).
+        ``theta_map, theta_map_se, n`` (responses), ``mean`` (mean score), and the ML and
+        WLE columns when asked for.
 
     Raises
     ------
@@ -216,45 +238,177 @@ def estimate_abilities(responses: ResponseMatrix, items: Any, *, start: Any = No
             raise InputShapeError(
                 f"`start` needs one value per model ({values.shape[0]}), got {len(start)}."
             )
-    theta_map, se = _map(params, values, start)
-    theta_eap, sd = _eap(params, values, theta_map, se)
+    wanted = _estimators(estimators)
+    sigma = _positive(latent_sd, "latent_sd")
+    std = _standardised(params, sigma)
+    theta_map, se = _map(std, values, start / sigma)
+    theta_eap, sd = _eap(std, values, theta_map, se)
     n = responses.observed.sum(axis=1)
-    return pl.DataFrame(
-        {
-            "model": list(responses.models),
-            "theta": theta_eap,
-            "theta_se": sd,
-            "theta_map": theta_map,
-            "theta_map_se": se,
-            "n": n,
-            "mean": np.nansum(responses.scores(), axis=1) / np.maximum(n, 1),
-        },
-        schema_overrides={"model": pl.String},
-    )
+    columns = {
+        "model": list(responses.models),
+        "theta": theta_eap * sigma,
+        "theta_se": sd * sigma,
+        "theta_map": theta_map * sigma,
+        "theta_map_se": se * sigma,
+        "n": n,
+        "mean": np.nansum(responses.scores(), axis=1) / np.maximum(n, 1),
+    }
+    for name in ("ml", "wle"):
+        if name in wanted:
+            est, est_se = _likelihood_estimate(params, values, weighted=name == "wle")
+            columns[f"theta_{name}"] = est
+            columns[f"theta_{name}_se"] = est_se
+    return pl.DataFrame(columns, schema_overrides={"model": pl.String})
 
 
-def score(responses: Any, fit: Any) -> pl.DataFrame:
-    """Score new models against the frozen item parameters of a fit.
+def _estimators(estimators: Any) -> tuple[str, ...]:
+    if isinstance(estimators, str):
+        estimators = (estimators,)
+    try:
+        wanted = tuple(estimators)
+    except TypeError:
+        raise InputTypeError(
+            f"`estimators` must be a list of names from {ESTIMATORS}, got "
+            f"{type(estimators).__name__}."
+        ) from None
+    unknown = [e for e in wanted if e not in ESTIMATORS]
+    if unknown:
+        raise InvalidValueError(
+            f"Unknown ability estimator(s) {format_items(unknown)}; choose from "
+            f"{format_items(ESTIMATORS)}."
+        )
+    return wanted
+
+
+def _positive(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise InputTypeError(f"`{name}` must be a number, got {type(value).__name__}.")
+    if not 0 < float(value) < np.inf:
+        raise InvalidValueError(f"`{name}` must be positive and finite, got {value!r}.")
+    return float(value)
+
+
+def _standardised(params: dict[str, np.ndarray], sigma: float) -> dict[str, np.ndarray]:
+    """Item parameters for abilities divided by sigma (so that their prior is N(0, 1))."""
+    if sigma == 1.0:
+        return params
+    out = dict(params)
+    out["a"] = params["a"] * sigma
+    if "thresholds" in params:
+        out["thresholds"] = params["thresholds"] / sigma
+    else:
+        out["b"] = params["b"] / sigma
+    return out
+
+
+def _information(params: dict[str, np.ndarray], obs: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Test information of each model (observed items) at abilities ``theta`` (N, G)."""
+    n, g = theta.shape
+    out = np.empty((n, g))
+    rows = max(1, _CHUNK_CELLS // max(1, g * obs.shape[1]))
+    a = params["a"]
+    for s in range(0, n, rows):
+        th = theta[s : s + rows]
+        if "thresholds" in params:
+            thr = params["thresholds"]
+            cum = _sigmoid(a[None, None, :, None] * (th[..., None, None] - thr[None, None]))
+            w = a[None, None, :, None] * cum * (1 - cum)
+            pad = np.zeros((*cum.shape[:3], 1))
+            upper = np.concatenate([np.ones_like(pad), cum], axis=3)
+            lower = np.concatenate([cum, pad], axis=3)
+            probs = np.clip(upper - lower, 1e-300, None)
+            deriv = np.concatenate([pad, w], axis=3) - np.concatenate([w, pad], axis=3)
+            info = (deriv**2 / probs).sum(axis=3)
+        else:
+            c, d = params["c"], params["d"]
+            p = c + (1 - c) * _sigmoid(th[..., None] * a + d)
+            info = a**2 * (p - c) ** 2 * (1 - p) / ((1 - c) ** 2 * np.clip(p, 1e-300, None))
+        out[s : s + rows] = (info * obs[s : s + rows, None, :]).sum(axis=2)
+    return out
+
+
+def _likelihood_estimate(
+    params: dict[str, np.ndarray], values: np.ndarray, *, weighted: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum likelihood (or Warm's weighted likelihood) ability and its SE, per model.
+
+    A grid search over [-8, 8] followed by Newton steps on finite differences; ML estimates
+    that run to the edge (all right or all wrong) are reported as +-inf.
+    """
+    obs = ~np.isnan(values)
+
+    def objective(theta: np.ndarray) -> np.ndarray:
+        ll, _, _ = _chunked(params, values, theta, order=0)
+        if weighted:
+            ll = ll + 0.5 * np.log(np.maximum(_information(params, obs, theta), 1e-300))
+        return ll
+
+    grid = np.linspace(-8.0, 8.0, 81)
+    n = values.shape[0]
+    f = objective(np.broadcast_to(grid, (n, len(grid))).copy())
+    best = np.argmax(f, axis=1)
+    theta = grid[best]
+    edge = (best == 0) | (best == len(grid) - 1)
+    h = 1e-3
+    for _ in range(30):
+        pts = np.column_stack([theta - h, theta, theta + h])
+        fv = objective(pts)
+        d1 = (fv[:, 2] - fv[:, 0]) / (2 * h)
+        d2 = (fv[:, 2] - 2 * fv[:, 1] + fv[:, 0]) / h**2
+        step = np.where(d2 < -1e-8, -d1 / np.where(d2 < -1e-8, d2, -1.0), 0.1 * np.sign(d1))
+        step = np.clip(step, -0.2, 0.2)
+        theta = np.clip(theta + step, -8.0, 8.0)
+        if np.all(np.abs(step) < 1e-7):
+            break
+    info = _information(params, obs, theta[:, None])[:, 0]
+    with np.errstate(divide="ignore"):
+        se = 1.0 / np.sqrt(info)
+    if not weighted:
+        theta = np.where(edge, np.sign(grid[best]) * np.inf, theta)
+        se = np.where(edge, np.inf, se)
+    return theta, se
+
+
+def score(
+    responses: Any,
+    fit: Any = None,
+    *,
+    items: Any = None,
+    latent_sd: float | None = None,
+    estimators: Any = ("eap", "map"),
+) -> pl.DataFrame:
+    """Score models against frozen item parameters: a fit's, or a published calibration.
 
     Parameters
     ----------
     responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
-        Models are rows; item columns must be items of ``fit`` (any subset, in any
-        order); items a model did not answer are missing. One model is enough.
-    fit : IRTFit
+        Models are rows; item columns must be items of ``fit`` (or rows of ``items``),
+        any subset, in any order; items a model did not answer are missing. One model is
+        enough.
+    fit : IRTFit, optional
         The fitted model whose items score the responses.
+    items : polars or pandas DataFrame, optional
+        Instead of ``fit``: fixed external item parameters, one row per item with
+        ``item`` and ``a``, ``b`` (and ``c``) for binary items, or ``a, b1, b2, ...``
+        for graded items scored 0..K-1 (``a`` defaults to 1).
+    latent_sd : float, optional
+        SD of the ability prior of EAP and MAP (default: the fit's ``latent_sd``, or 1).
+    estimators : sequence of {"eap", "map", "ml", "wle"}, default ("eap", "map")
+        Also "ml" (maximum likelihood) and "wle" (Warm's weighted likelihood); see
+        :func:`estimate_abilities`.
 
     Returns
     -------
     polars.DataFrame
         ``model, theta, theta_se, theta_map, theta_map_se, n, mean`` (see
-        :func:`estimate_abilities`).
+        :func:`estimate_abilities`), plus the ML and WLE columns when asked for.
 
     Raises
     ------
     InvalidValueError
-        Item columns that the fit does not know (they are listed), or values that are
-        not the fit's categories.
+        Neither or both of ``fit`` and ``items``; item columns that the fit (or the
+        items table) does not know (they are listed), or values that are not the fit's
+        categories.
 
     Examples
     --------
@@ -264,27 +418,76 @@ def score(responses: Any, fit: Any) -> pl.DataFrame:
     >>> new = sim.responses.to_polars().head(2)
     >>> score(new, fitted).select("model", "n").rows()
     [('0', 15), ('1', 15)]
+    >>> bank = pl.DataFrame({"item": ["q1", "q2", "q3"], "a": [1.0, 1.5, 0.8], "b": [-1.0, 0.0, 1.0]})
+    >>> out = score(pl.DataFrame({"model": ["m"], "q1": [1], "q2": [1], "q3": [0]}), items=bank, estimators=("eap", "wle"))
+    >>> out.columns[-2:]
+    ['theta_wle', 'theta_wle_se']
     """
-    from hierlab.irt.fit import as_irt_fit
+    if (fit is None) == (items is None):
+        raise InvalidValueError(
+            "Give exactly one of `fit` (an IRTFit) and `items` (a table of item parameters)."
+        )
+    if fit is not None:
+        from hierlab.irt.fit import as_irt_fit
 
-    fit = as_irt_fit(fit)
-    m = responses if isinstance(responses, ResponseMatrix) else _coded(responses, fit)
-    known = set(fit.items["item"].to_list())
+        fit = as_irt_fit(fit)
+        table = _usable(fit.items)
+        categories = tuple(fit.categories)
+        sigma = fit.latent_sd if latent_sd is None else latent_sd
+        source = "the fitted model"
+    else:
+        table = as_polars(items, "The items table `items`")
+        require_columns(table, ["item"], "The items table")
+        _check_item_names(table)
+        params = item_parameters(table)
+        width = params["thresholds"].shape[1] + 1 if "thresholds" in params else 2
+        categories = tuple(float(k) for k in range(width))
+        sigma = 1.0 if latent_sd is None else latent_sd
+        source = "`items`"
+    m = responses if isinstance(responses, ResponseMatrix) else _coded(responses, categories)
+    known = set(table["item"].cast(pl.String).to_list())
     unknown = [i for i in m.items if i not in known]
     if unknown:
         raise InvalidValueError(
-            f"{len(unknown)} item column(s) are not items of the fitted model: "
-            f"{format_items(unknown)}. Score only items the model was fitted on "
-            f"(it has {len(known)}, e.g. {format_items(fit.items['item'].head(3).to_list())})."
+            f"{len(unknown)} item column(s) are not items of {source}: "
+            f"{format_items(unknown)}. Score only items it has parameters for "
+            f"(it has {len(known)}, e.g. {format_items(table['item'].head(3).to_list())})."
         )
-    return estimate_abilities(m, fit.items)
+    return estimate_abilities(m, table, latent_sd=sigma, estimators=estimators)
 
 
-def _coded(responses: Any, fit: Any) -> ResponseMatrix:
-    """Like as_response_matrix, but one model is enough and the categories are the fit's."""
+def _usable(items: pl.DataFrame) -> pl.DataFrame:
+    """Drop items set aside by a maximum-likelihood fit (NaN parameters)."""
+    col = "b" if "b" in items.columns else "b1"
+    return items.filter(pl.col(col).is_not_nan())
+
+
+def _check_item_names(table: pl.DataFrame) -> None:
+    names = table["item"].cast(pl.String)
+    dup = names.filter(names.is_duplicated()).unique(maintain_order=True).to_list()
+    if dup:
+        raise InvalidValueError(
+            f"The items table names {len(dup)} item(s) more than once: {format_items(dup)}."
+        )
+    params = [
+        c for c in table.columns if c in ("a", "b", "c") or (c[:1] == "b" and c[1:].isdigit())
+    ]
+    bad = [c for c in params if not table[c].dtype.is_numeric()]
+    if bad:
+        raise InputTypeError(f"Item parameter column(s) {format_items(bad)} must be numeric.")
+    nonfinite = [c for c in params if not np.isfinite(table[c].cast(pl.Float64).to_numpy()).all()]
+    if nonfinite:
+        raise InvalidValueError(
+            f"Item parameter column(s) {format_items(nonfinite)} hold missing or infinite "
+            "values; every item needs finite parameters."
+        )
+
+
+def _coded(responses: Any, categories: tuple[float, ...]) -> ResponseMatrix:
+    """Like as_response_matrix, but one model is enough and the categories are given."""
     values, models, items = response_values(responses)
     observed = ~np.isnan(values)
-    cats = np.asarray(fit.categories)
+    cats = np.asarray(categories)
     bad = observed & ~np.isin(values, cats)
     if bad.any():
         cols = np.asarray(items, dtype=object)[bad.any(axis=0)].tolist()
