@@ -2,8 +2,11 @@
 
 Models (the AI systems evaluated; IRT's respondents) are rows and items (benchmark
 questions) are columns in every public function; missing cells are NaN. See
-:func:`fit_irt` for estimation and :func:`score` for scoring new models against frozen
-items.
+:func:`fit_irt` for estimation (the latent scale is fixed by the abilities; standard
+errors from the full information, :meth:`IRTFit.vcov`), :func:`score` for scoring new
+models against frozen items (a fit's, or a published item bank), and
+:func:`ability_intervals` and :func:`plausible_values` for abilities with the items'
+calibration error.
 
 Examples
 --------
@@ -13,6 +16,7 @@ Examples
 ['model', 'theta', 'theta_se']
 """
 
+from hierlab.irt.covariance import ItemCovariance
 from hierlab.irt.data import ResponseMatrix, as_response_matrix, responses_from_long
 from hierlab.irt.diagnostics import (
     FitComparison,
@@ -34,6 +38,7 @@ from hierlab.irt.models import (
     item_information,
     response_probability,
 )
+from hierlab.irt.plausible import ability_intervals, plausible_values
 from hierlab.irt.profiles import TopicProfiles, topic_profiles, topics_from_tree
 from hierlab.irt.scoring import estimate_abilities, score
 from hierlab.irt.simulate import Simulation, simulate_responses
@@ -44,10 +49,12 @@ __all__ = [
     "FitComparison",
     "IRTFit",
     "InformationCurves",
+    "ItemCovariance",
     "Prior",
     "ResponseMatrix",
     "Simulation",
     "TopicProfiles",
+    "ability_intervals",
     "as_response_matrix",
     "audit_items",
     "compare_fits",
@@ -63,6 +70,7 @@ __all__ = [
     "information_curves",
     "item_fit",
     "item_information",
+    "plausible_values",
     "reliability",
     "response_probability",
     "responses_from_long",

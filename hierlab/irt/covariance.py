@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy.linalg import lapack
 
-from hierlab.errors import InvalidValueError, format_items
+from hierlab.errors import InputTypeError, InvalidValueError, format_items
 from hierlab.irt import engine
 
 __all__ = ["ItemCovariance"]
@@ -92,6 +93,11 @@ class ItemCovariance:
         factor: np.ndarray | None = None,
         kinv: np.ndarray | None = None,
     ) -> None:
+        if not hasattr(kernel, "jacobian") or not isinstance(params, np.ndarray):
+            raise InputTypeError(
+                "ItemCovariance is built by fit_irt (from a model kernel and an array of "
+                f"parameters), got {type(kernel).__name__} and {type(params).__name__}."
+            )
         self.kernel = kernel
         self.params = params
         self.items = tuple(items)
@@ -110,7 +116,18 @@ class ItemCovariance:
         return idx[:, None] * p + np.arange(p)[None, :]
 
     def internal(self, idx: np.ndarray) -> np.ndarray:
-        """Return the covariance of the internal parameters of items ``idx`` (m*p, m*p)."""
+        """Return the covariance of the internal parameters of some items.
+
+        Parameters
+        ----------
+        idx : numpy.ndarray of int
+            Item positions.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (m p, m p), each item's parameters in kernel row order.
+        """
         rows = self._rows(idx).ravel()
         if self.dense is not None:
             return self.dense[np.ix_(rows, rows)]
@@ -128,7 +145,13 @@ class ItemCovariance:
         return out
 
     def blocks(self) -> np.ndarray:
-        """Return each item's internal covariance block, shape (J, p, p)."""
+        """Return each item's internal covariance block.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (J, p, p).
+        """
         j, p = self.params.shape
         out = np.empty((j, p, p))
         width = 1 if self.factor is None else self.factor.shape[1]
@@ -152,7 +175,13 @@ class ItemCovariance:
         return out
 
     def public_blocks(self) -> tuple[list[str], np.ndarray]:
-        """Return the public names and each item's public covariance block (J, n, n)."""
+        """Return the public parameter names and each item's public covariance block.
+
+        Returns
+        -------
+        tuple of (list of str, numpy.ndarray)
+            The names (``a, b, d``, ...) and the blocks, shape (J, n, n).
+        """
         names, jac = self.kernel.jacobian(self.params)
         cov = self.blocks()
         return names, np.einsum("jap,jpq,jbq->jab", jac, cov, jac)
@@ -220,7 +249,20 @@ class ItemCovariance:
         return table.hstack(pl.DataFrame(pub, schema=labels, orient="row"))
 
     def draw_flat(self, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-        """Return draws from N(0, cov) in the flat internal layout, shape (n_draws, P)."""
+        """Return draws from N(0, cov) in the flat internal layout.
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of draws.
+        rng : numpy.random.Generator
+            Randomness.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_draws, P).
+        """
         if self.dense is not None:
             vals, vecs = np.linalg.eigh(self.dense)
             root = vecs * np.sqrt(np.maximum(np.nan_to_num(vals), 0.0))
@@ -236,11 +278,35 @@ class ItemCovariance:
         return flat
 
     def draw(self, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-        """Return draws of the internal parameters from N(params, cov), (n_draws, J, p)."""
+        """Return draws of the internal item parameters from N(params, cov).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of draws.
+        rng : numpy.random.Generator
+            Randomness.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_draws, J, p).
+        """
         return self.unflatten(self.draw_flat(n_draws, rng))
 
     def unflatten(self, flat: np.ndarray) -> np.ndarray:
-        """Map flat internal perturbations (n, P) to parameter rows (n, J, p) added to params."""
+        """Return the parameter rows of the estimates plus flat internal perturbations.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Perturbations, shape (n, P).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n, J, p).
+        """
         j, p = self.params.shape
         if self.shared:
             out = np.empty((len(flat), j, p))
@@ -250,14 +316,36 @@ class ItemCovariance:
         return self.params[None] + flat.reshape(len(flat), j, p)
 
     def flatten_gradient(self, grad: np.ndarray) -> np.ndarray:
-        """Map per-row gradients (..., J, p) to the flat internal layout (..., P)."""
+        """Return gradients per parameter row in the flat internal layout.
+
+        Parameters
+        ----------
+        grad : numpy.ndarray
+            Shape (..., J, p); the 1PL's common discrimination sums over the rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (..., P).
+        """
         j, p = self.params.shape
         if self.shared:
             return np.concatenate([grad[..., 1], grad[..., 0].sum(axis=-1, keepdims=True)], -1)
         return grad.reshape(*grad.shape[:-2], j * p)
 
     def quadratic(self, g: np.ndarray) -> np.ndarray:
-        """Return ``g' cov g`` for each row of ``g`` (n, P) in the flat internal layout."""
+        """Return the variance ``g' cov g`` of linear combinations of the parameters.
+
+        Parameters
+        ----------
+        g : numpy.ndarray
+            Shape (n, P), flat internal layout.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n,).
+        """
         if self.dense is not None:
             return np.einsum("np,pq,nq->n", g, self.dense, g)
         b = self.dinv.shape[1]
@@ -362,6 +450,7 @@ def selected_scores(kernel, params, data, z_nodes, sl) -> np.ndarray:
 def _u_chunk(kernel, params, data, z_nodes, w, sl) -> np.ndarray:
     """Columns ``sqrt(w_nq) (s_n(z_q) - E[s_n])`` for items ``sl``: (c, p, N*Q)."""
     s = selected_scores(kernel, params, data, z_nodes, sl)  # (c, N, Q, p)
+    w = np.where(w > 1e-13, w, 0.0)  # no subnormal numbers downstream (they are slow)
     mean = np.einsum("nq,cnqp->cnp", w, s)
     u = np.sqrt(w)[None, :, :, None] * (s - mean[:, :, None, :])
     c, n, q, p = u.shape
@@ -374,6 +463,29 @@ def _to_flat_u(kernel, u_rows: np.ndarray) -> np.ndarray:
     if kernel.irt_model == "1pl":
         return np.vstack([u_rows[:, 1, :], u_rows[:, 0, :].sum(axis=0, keepdims=True)])
     return u_rows.reshape(j * p, r)
+
+
+def own_nodes(est: engine.EStep, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """Return each model's nodes and weights (N, k), dropping shared-grid nodes it misses.
+
+    On a shared grid every model keeps the ``k`` nodes of largest posterior weight, with
+    ``k`` the largest number of nodes above ``tol`` times a model's top weight.
+    """
+    if not est.shared:
+        return est.z, est.w
+    keep = (est.w > tol * est.w.max(axis=1, keepdims=True)).sum(axis=1).max()
+    order = np.argsort(-est.w, axis=1)[:, :keep]
+    w = np.take_along_axis(est.w, order, axis=1)
+    return est.z[order], w / w.sum(axis=1, keepdims=True)
+
+
+def _resolves_posteriors(est: engine.EStep, w: np.ndarray) -> bool:
+    """Whether a shared grid is fine enough for the posteriors (else they sit on 1-2 nodes)."""
+    if not est.shared:
+        return True
+    spacing = float(est.z[1] - est.z[0])
+    sd = np.sqrt(np.maximum(est.m2 - est.m1**2, 0.0))
+    return bool(np.median(sd) > 2.0 * spacing)
 
 
 def _laplace_nodes(kernel, params, data, est) -> tuple[np.ndarray, np.ndarray]:
@@ -432,7 +544,7 @@ def _inverse_blocks(blocks: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dense_information(kernel, params, data, est, dblocks, extra) -> np.ndarray:
+def _dense_information(kernel, params, data, z_nodes, w, dblocks, extra) -> np.ndarray:
     """Return the full information matrix I = D - U U' (+ corrections) of a small fit."""
     nb, b, _ = dblocks.shape
     size = nb * b
@@ -441,8 +553,7 @@ def _dense_information(kernel, params, data, est, dblocks, extra) -> np.ndarray:
         info[i * b : (i + 1) * b, i * b : (i + 1) * b] = dblocks[i]
     j = params.shape[0]
     n = data.obs.shape[0]
-    z_nodes = est.z
-    q = est.w.shape[1]
+    q = w.shape[1]
     step = max(1, int(4e6 // max(1, j * q * params.shape[1] * kernel.n_categories)))
     for s in range(0, n, step):
         rows = slice(s, min(n, s + step))
@@ -452,8 +563,7 @@ def _dense_information(kernel, params, data, est, dblocks, extra) -> np.ndarray:
             complete=data.complete,
             n_obs=data.n_obs,
         )
-        zn = z_nodes if est.shared else z_nodes[rows]
-        u = _u_chunk(kernel, params, sub, zn, est.w[rows], slice(0, j))
+        u = _u_chunk(kernel, params, sub, z_nodes[rows], w[rows], slice(0, j))
         uf = _to_flat_u(kernel, u)
         info -= uf @ uf.T
     for f, c in extra:
@@ -461,19 +571,18 @@ def _dense_information(kernel, params, data, est, dblocks, extra) -> np.ndarray:
     return 0.5 * (info + info.T)
 
 
-def _crossproduct(kernel, params, data, est) -> np.ndarray:
+def _crossproduct(kernel, params, data, z_nodes, w) -> np.ndarray:
     """Sum over models of the outer product of the marginal scores (flat layout)."""
     j = params.shape[0]
     n = data.obs.shape[0]
-    q = est.w.shape[1]
+    q = w.shape[1]
     step = max(1, int(4e6 // max(1, j * q * params.shape[1] * kernel.n_categories)))
     total = None
     for s in range(0, n, step):
         rows = slice(s, min(n, s + step))
         sub = engine.Data([x[rows] for x in data.ind], data.obs[rows], data.complete, data.n_obs)
-        zn = est.z if est.shared else est.z[rows]
-        sc = selected_scores(kernel, params, sub, zn, slice(0, j))  # (J, n, Q, p)
-        mean = np.einsum("nq,jnqp->jpn", est.w[rows], sc)  # (J, p, n)
+        sc = selected_scores(kernel, params, sub, z_nodes[rows], slice(0, j))  # (J, n, Q, p)
+        mean = np.einsum("nq,jnqp->jpn", w[rows], sc)  # (J, p, n)
         flat = _to_flat_u(kernel, mean)  # (P, n)
         part = flat @ flat.T
         total = part if total is None else total + part
@@ -501,8 +610,10 @@ def item_covariance(
     if f_prior is not None:
         extra.append((f_prior, c_prior))
     size = dblocks.shape[0] * dblocks.shape[1]
-    few_nodes = not est.shared and est.w.size <= min(LOWRANK_MAX, size // 2)
-    if se_method != "louis" or (size <= DENSE_MAX and not few_nodes):
+    z_nodes, w = own_nodes(est)
+    resolved = _resolves_posteriors(est, w)
+    dense = size <= DENSE_MAX and (w.size > min(LOWRANK_MAX, size // 2) or not resolved)
+    if se_method != "louis" or dense:
         if size > DENSE_MAX:
             raise InvalidValueError(
                 f"se_method={se_method!r} needs the dense information matrix, at most "
@@ -511,9 +622,9 @@ def item_covariance(
         if se_method == "oakes":
             info = oakes_information(kernel, params, data, quad, extra)
         else:
-            info = _dense_information(kernel, params, data, est, dblocks, extra)
+            info = _dense_information(kernel, params, data, z_nodes, w, dblocks, extra)
         if se_method in ("crossprod", "sandwich"):
-            xpd = _crossproduct(kernel, params, data, est)
+            xpd = _crossproduct(kernel, params, data, z_nodes, w)
             if se_method == "crossprod":
                 if data.obs.shape[0] <= size:
                     raise InvalidValueError(
@@ -529,8 +640,8 @@ def item_covariance(
         return ItemCovariance(kernel, params, items, "dense", dense=0.5 * (cov + cov.T))
     # large: Woodbury with exact node columns (few models) or linearised scores
     n = data.obs.shape[0]
-    if not est.shared and est.w.size <= LOWRANK_MAX:
-        z_nodes, w, method = est.z, est.w, "woodbury"
+    if resolved and w.size <= LOWRANK_MAX:
+        method = "woodbury"
     else:
         z_nodes, w = _laplace_nodes(kernel, params, data, est)
         method = "linearised"
@@ -571,13 +682,13 @@ def _block_diag(mats: list[np.ndarray]) -> np.ndarray:
 
 def _safe_inverse(info: np.ndarray) -> np.ndarray:
     info = 0.5 * (info + info.T)
-    try:
-        root = np.linalg.cholesky(info)
-    except np.linalg.LinAlgError:
-        pass
-    else:
-        inv_root = np.linalg.solve(root, np.eye(len(info)))
-        return inv_root.T @ inv_root
+    info[np.abs(info) < 1e-150] = 0.0  # subnormal numbers slow LAPACK down a hundredfold
+    root, failed = lapack.dpotrf(info, lower=1)
+    if failed == 0:
+        inv, failed = lapack.dpotri(root, lower=1)
+        if failed == 0:
+            inv = np.tril(inv)
+            return inv + np.tril(inv, -1).T
     vals, vecs = np.linalg.eigh(info)
     floor = 1e-10 * max(float(vals[-1]), 1e-300)
     vals = np.where(vals > floor, vals, np.nan)
@@ -630,12 +741,24 @@ def oakes_information(kernel, params, data, quad, extra) -> np.ndarray:
         up, down = perturb(params, k, h), perturb(params, k, -h)
         jac[:, k] = (grad_at(up, up) - grad_at(down, down)) / (2 * h)
     info = -0.5 * (jac + jac.T)
-    # the priors' curvature (projected off the scale moves)
-    _, lam = _flat_directions(kernel, params)
-    info += np.diag(lam)
-    for f, c in extra[-1:] if kernel.prior is not None else []:
-        info -= f @ c @ f.T
-    return info
+    if kernel.prior is None:
+        return info
+    # the priors' curvature (exact per item), projected off the scale moves
+    h = 1e-5
+    blocks = np.empty((j, p, p))
+    for k in range(p):
+        step = np.zeros(p)
+        step[k] = h
+        blocks[:, :, k] = -(
+            kernel.log_prior(params + step)[1] - kernel.log_prior(params - step)[1]
+        ) / (2 * h)
+    if kernel.irt_model == "1pl":
+        info[np.arange(j), np.arange(j)] += blocks[:, 1, 1]
+    else:
+        for k in range(j):
+            info[k * p : (k + 1) * p, k * p : (k + 1) * p] += 0.5 * (blocks[k] + blocks[k].T)
+    f, c = extra[-1]
+    return info - f @ c @ f.T
 
 
 def _flat_grad(kernel, g: np.ndarray) -> np.ndarray:
