@@ -157,3 +157,68 @@ def test_grm_scoring_consistent_with_fit() -> None:
     )
     assert np.allclose(again["theta"], fit.abilities["theta"])
     assert np.corrcoef(fit.abilities["theta"], sim.theta)[0, 1] > 0.85
+
+
+def _brute_force(values: np.ndarray, a, b, weighted: bool) -> np.ndarray:
+    grid = np.linspace(-6, 6, 24001)
+    p = response_probability(grid, a, b)
+    ll = values @ np.log(p).T + (1 - values) @ np.log1p(-p).T
+    if weighted:
+        info = (a**2 * p * (1 - p)).sum(axis=1)
+        ll = ll + 0.5 * np.log(info)[None, :]
+    return grid[np.argmax(ll, axis=1)]
+
+
+def test_ml_and_wle_match_a_brute_force_search(fitted) -> None:
+    sim, fit = fitted
+    out = score(sim.responses.to_polars().head(20), fit, estimators=("eap", "map", "ml", "wle"))
+    a, b = fit.items["a"].to_numpy(), fit.items["b"].to_numpy()
+    x = sim.responses.values[:20]
+    finite = np.isfinite(out["theta_ml"].to_numpy())
+    assert np.allclose(
+        out["theta_ml"].to_numpy()[finite], _brute_force(x, a, b, False)[finite], atol=2e-3
+    )
+    assert np.allclose(out["theta_wle"], _brute_force(x, a, b, True), atol=2e-3)
+    info = (
+        a**2
+        * response_probability(out["theta_wle"].to_numpy(), a, b)
+        * (1 - response_probability(out["theta_wle"].to_numpy(), a, b))
+    ).sum(axis=1)
+    assert np.allclose(out["theta_wle_se"], 1 / np.sqrt(info), rtol=1e-6)
+    # WLE is pulled less towards 0 than MAP/EAP, and ML is the most spread out
+    assert np.std(out["theta_ml"].to_numpy()[finite]) >= np.std(out["theta_map"].to_numpy()[finite])
+
+
+def test_ml_is_infinite_and_wle_finite_for_perfect_scores(fitted) -> None:
+    _, fit = fitted
+    extremes = pl.DataFrame({"model": ["ace", "zero"]} | {i: [1.0, 0.0] for i in fit.items["item"]})
+    out = score(extremes, fit, estimators=("ml", "wle"))
+    assert out["theta_ml"].to_list() == [np.inf, -np.inf]
+    assert np.isfinite(out["theta_wle"].to_numpy()).all()
+    assert out["theta_wle"][0] > 1.5 > -1.5 > out["theta_wle"][1]
+
+
+def test_score_with_a_published_item_bank(fitted) -> None:
+    sim, fit = fitted
+    bank = fit.items.select("item", "a", "b")
+    new = sim.responses.to_polars().head(10)
+    from_bank = score(new, items=bank)
+    from_fit = score(new, fit)
+    assert np.allclose(from_bank["theta"], from_fit["theta"])
+    assert np.allclose(from_bank["theta_se"], from_fit["theta_se"])
+    rasch_bank = pl.DataFrame({"item": ["q1", "q2", "q3"], "b": [-1.0, 0.0, 1.0]})
+    one = score(pl.DataFrame({"model": ["m"], "q1": [1], "q2": [1], "q3": [0]}), items=rasch_bank)
+    wide_prior = score(
+        pl.DataFrame({"model": ["m"], "q1": [1], "q2": [1], "q3": [0]}),
+        items=rasch_bank,
+        latent_sd=2.0,
+    )
+    assert wide_prior["theta"][0] > one["theta"][0] > 0  # a wider prior shrinks less
+
+
+def test_rasch_scores_use_the_estimated_latent_sd() -> None:
+    sim = simulate_responses(600, 12, irt_model="rasch", seed=5)
+    fit = fit_irt(sim.responses, "rasch")
+    again = score(sim.responses, fit)
+    assert np.allclose(again["theta"], fit.abilities["theta"], atol=1e-6)
+    assert fit.latent_sd != 1.0

@@ -43,10 +43,11 @@ def test_chembench_fits() -> None:
     names = list(acc)
     assert spearmanr([acc[n] for n in names], [theta[n] for n in names]).statistic > 0.85
     assert min(theta, key=theta.get) == min(acc, key=acc.get)  # Galactica, lowest on both
-    audit = audit_items(two)
     constant = (cb.matrix.drop("model").fill_null(0).sum() == 0).row(0)
-    assert (
-        audit.filter(pl.col("reasons").list.contains("extreme difficulty")).height
-        >= sum(constant) * 0.5
-    )
+    flagged = two.items.filter(pl.col("flag") == "all wrong")
+    assert flagged.height == sum(constant) == 134
+    # estimated under the priors: harder than every model, relative to the other items
+    assert flagged["b"].min() > two.abilities["theta"].max()
     assert np.isfinite(two.items["b"].to_numpy()).all()
+    assert np.isfinite(two.items["b_se"].to_numpy()).all()
+    assert two.covariance.method == "woodbury"
