@@ -29,7 +29,8 @@ from hierlab.irt.diagnostics import (
 )
 from hierlab.irt.dif import dif
 from hierlab.irt.explain import ExplanatoryFit, explain_difficulty
-from hierlab.irt.fit import IRTFit, fit_irt
+from hierlab.irt.fit import fit_irt
+from hierlab.irt.fitted import IRTFit, ability_intervals, plausible_values
 from hierlab.irt.kernels import Prior
 from hierlab.irt.models import (
     expected_score,
@@ -38,7 +39,6 @@ from hierlab.irt.models import (
     item_information,
     response_probability,
 )
-from hierlab.irt.plausible import ability_intervals, plausible_values
 from hierlab.irt.profiles import TopicProfiles, topic_profiles, topics_from_tree
 from hierlab.irt.scoring import estimate_abilities, score
 from hierlab.irt.simulate import Simulation, simulate_responses

@@ -293,7 +293,7 @@ def response_values(
             ]
             examples = [v for v in data[mixed[0]] if isinstance(v, str)][:3] if mixed else []
             raise InputTypeError(
-                f"Responses must be numbers; column(s) {format_items(mixed)} hold text "
+                f"Responses must be numeric; column(s) {format_items(mixed)} hold text "
                 f"(e.g. {format_items(examples)}). Convert answers to 0/1 (or scores), NaN "
                 "for missing."
             ) from None
@@ -317,7 +317,7 @@ def response_values(
             if bad:
                 examples = [v for v in raw[:, bad[0]] if isinstance(v, str | bytes)][:3]
                 raise InputTypeError(
-                    f"Responses must be numbers; column(s) {format_items([f'item_{j}' for j in bad])} "
+                    f"Responses must be numeric; column(s) {format_items([f'item_{j}' for j in bad])} "
                     f"hold text (e.g. {format_items(examples)}). Convert them to 0/1 (or "
                     "scores), NaN for missing."
                 ) from None
@@ -375,11 +375,13 @@ def _polars_values(
         )
         hint = (
             " It looks like the model ids: name it with model= (or put it first)."
-            if len(text_cols) == 1 and data[text_cols[0]].n_unique() == data.height
+            if id_col is None
+            and len(text_cols) == 1
+            and data[text_cols[0]].n_unique() == data.height
             else ""
         )
         raise InputTypeError(
-            f"Responses must be numbers; column(s) {format_items(text_cols)} hold text "
+            f"Responses must be numeric; column(s) {format_items(text_cols)} hold text "
             f"(e.g. {format_items(examples.to_list())}).{hint} Convert answers to 0/1 (or "
             "scores), with null or NaN for missing."
         )

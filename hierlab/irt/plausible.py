@@ -33,16 +33,13 @@ from hierlab.errors import InputTypeError, InvalidValueError
 from hierlab.irt import engine
 from hierlab.irt.covariance import selected_scores
 
-__all__ = ["ability_intervals", "plausible_values"]
+__all__: list[str] = []
 
 _GH_NODES = 21
 _PV_GRID = 121
 
 
 def _fit_parts(fit: Any):
-    from hierlab.irt.fit import as_irt_fit
-
-    fit = as_irt_fit(fit)
     cov = fit.covariance
     if cov is None or fit.responses is None:
         raise InvalidValueError(
@@ -52,7 +49,7 @@ def _fit_parts(fit: Any):
     where = {name: i for i, name in enumerate(m.items)}
     cols = np.array([where[i] for i in cov.items], dtype=np.int64)
     data = engine.make_data(m.values[:, cols], m.n_categories)
-    return fit, cov, data
+    return cov, data
 
 
 class _FixedNodes:
@@ -101,36 +98,13 @@ def _gradients(fit: Any, cov: Any, data: engine.Data, est: engine.EStep) -> np.n
     return g
 
 
-def ability_intervals(
-    fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = True
-) -> pl.DataFrame:
-    """Return intervals for each model's ability, optionally with item calibration error.
+def intervals(fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = True) -> pl.DataFrame:
+    """Ability intervals of a fit, optionally with item calibration error.
 
-    Parameters
-    ----------
-    fit : IRTFit
-        A fit from :func:`~hierlab.irt.fit_irt` (backend "hierlab").
-    confidence : float, default 0.95
-        Coverage of the intervals, in (0, 1).
-    item_uncertainty : bool, default True
-        Add ``g' Sigma g``, the variance that the item parameters' estimation error
-        induces in the EAP (see the module docstring for which truth is covered).
-
-    Returns
-    -------
-    polars.DataFrame
-        ``model, theta`` (EAP), ``theta_se`` (total), ``theta_ci_low, theta_ci_high``,
-        ``posterior_se`` (items taken as known) and ``item_se`` (the items' share).
-
-    Examples
-    --------
-    >>> from hierlab.irt import fit_irt, simulate_responses
-    >>> fit = fit_irt(simulate_responses(30, 300, seed=0).responses)
-    >>> ci = ability_intervals(fit)
-    >>> bool((ci["theta_ci_low"] < ci["theta"]).all()), bool((ci["item_se"] > 0).all())
-    (True, True)
+    The computation behind :func:`hierlab.irt.ability_intervals` and ``IRTFit.ability_intervals``, for an
+    ``IRTFit`` (checked by the caller); parameters and result as documented there.
     """
-    fit, cov, data = _fit_parts(fit)
+    cov, data = _fit_parts(fit)
     if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
         raise InputTypeError(f"`confidence` must be a number, got {type(confidence).__name__}.")
     if not 0 < confidence < 1:
@@ -157,36 +131,15 @@ def ability_intervals(
     )
 
 
-def plausible_values(
+def draws(
     fit: Any, n_values: int = 5, *, item_uncertainty: bool = True, seed: Any = 0
 ) -> pl.DataFrame:
-    """Return plausible values: draws of each model's ability from its posterior.
+    """Plausible values of a fit: draws of each model's ability from its posterior.
 
-    Parameters
-    ----------
-    fit : IRTFit
-        A fit from :func:`~hierlab.irt.fit_irt` (backend "hierlab").
-    n_values : int, default 5
-        Draws per model (at least 1).
-    item_uncertainty : bool, default True
-        Add the item parameters' estimation error, one draw shared by all models.
-    seed : int or numpy.random.Generator, default 0
-        Randomness; the same seed gives the same draws.
-
-    Returns
-    -------
-    polars.DataFrame
-        ``model, draw, theta``: one row per model and draw.
-
-    Examples
-    --------
-    >>> from hierlab.irt import fit_irt, simulate_responses
-    >>> fit = fit_irt(simulate_responses(30, 100, seed=0).responses)
-    >>> pv = plausible_values(fit, 4, seed=1)
-    >>> pv.shape, pv["draw"].max()
-    ((120, 3), 3)
+    The computation behind :func:`hierlab.irt.plausible_values` and ``IRTFit.plausible_values``, for an
+    ``IRTFit`` (checked by the caller); parameters and result as documented there.
     """
-    fit, cov, data = _fit_parts(fit)
+    cov, data = _fit_parts(fit)
     if isinstance(n_values, bool) or not isinstance(n_values, numbers.Integral):
         raise InputTypeError(f"`n_values` must be an integer, got {type(n_values).__name__}.")
     if n_values < 1:

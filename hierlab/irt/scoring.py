@@ -20,6 +20,7 @@ import polars as pl
 from hierlab._tables import as_float_array, as_polars, require_columns
 from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, format_items
 from hierlab.irt.data import ResponseMatrix, response_values
+from hierlab.irt.fitted import as_irt_fit
 from hierlab.irt.models import item_parameters
 
 __all__ = ["estimate_abilities", "score"]
@@ -364,7 +365,7 @@ def _likelihood_estimate(
     with np.errstate(divide="ignore"):
         se = 1.0 / np.sqrt(info)
     if not weighted:
-        theta = np.where(edge, np.sign(grid[best]) * np.inf, theta)
+        theta = np.where(edge, np.copysign(np.inf, grid[best]), theta)
         se = np.where(edge, np.inf, se)
     return theta, se
 
@@ -428,8 +429,6 @@ def score(
             "Give exactly one of `fit` (an IRTFit) and `items` (a table of item parameters)."
         )
     if fit is not None:
-        from hierlab.irt.fit import as_irt_fit
-
         fit = as_irt_fit(fit)
         table = _usable(fit.items)
         categories = tuple(fit.categories)
