@@ -101,8 +101,9 @@ def _gradients(fit: Any, cov: Any, data: engine.Data, est: engine.EStep) -> np.n
 def intervals(fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = True) -> pl.DataFrame:
     """Ability intervals of a fit, optionally with item calibration error.
 
-    The computation behind :func:`hierlab.irt.ability_intervals` and ``IRTFit.ability_intervals``, for an
-    ``IRTFit`` (checked by the caller); parameters and result as documented there.
+    The computation behind :func:`hierlab.irt.ability_intervals` and
+    ``IRTFit.ability_intervals``, for an ``IRTFit`` checked by the caller; parameters and
+    result as documented there.
     """
     cov, data = _fit_parts(fit)
     if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
@@ -136,8 +137,9 @@ def draws(
 ) -> pl.DataFrame:
     """Plausible values of a fit: draws of each model's ability from its posterior.
 
-    The computation behind :func:`hierlab.irt.plausible_values` and ``IRTFit.plausible_values``, for an
-    ``IRTFit`` (checked by the caller); parameters and result as documented there.
+    The computation behind :func:`hierlab.irt.plausible_values` and
+    ``IRTFit.plausible_values``, for an ``IRTFit`` checked by the caller; parameters and
+    result as documented there.
     """
     cov, data = _fit_parts(fit)
     if isinstance(n_values, bool) or not isinstance(n_values, numbers.Integral):
