@@ -65,13 +65,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--shapes", default="30x2000,1000x30")
+    parser.add_argument("--mean-b", type=float, default=0.0, help="mean of the difficulties")
     args = parser.parse_args()
     for shape in args.shapes.split(","):
         n, j = map(int, shape.split("x"))
         start = time.perf_counter()
-        rows = [replicate(n, j, 0.0, seed, abilities=n <= 100) for seed in range(args.reps)]
+        rows = [replicate(n, j, args.mean_b, seed, abilities=n <= 100) for seed in range(args.reps)]
         print(
-            f"\n== 2PL {n} x {j:,}, {args.reps} replications ({time.perf_counter() - start:.0f} s)"
+            f"\n== 2PL {n} x {j:,}, mean difficulty {args.mean_b:+.1f}, {args.reps} replications "
+            f"({time.perf_counter() - start:.0f} s)"
         )
         for key in rows[0]:
             vals = np.array([r[key] for r in rows])
