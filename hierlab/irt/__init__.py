@@ -13,20 +13,22 @@ Examples
 ['model', 'theta', 'theta_se']
 """
 
+from hierlab.irt.audit import ItemAudit, audit_items
 from hierlab.irt.data import ResponseMatrix, as_response_matrix, responses_from_long
 from hierlab.irt.diagnostics import (
     FitComparison,
     InformationCurves,
-    audit_items,
     compare_fits,
     information_curves,
-    item_fit,
     reliability,
 )
 from hierlab.irt.dif import dif
 from hierlab.irt.explain import ExplanatoryFit, explain_difficulty
 from hierlab.irt.fit import IRTFit, fit_irt
+from hierlab.irt.globalfit import GlobalFit, global_fit
+from hierlab.irt.itemfit import ItemFit, item_fit
 from hierlab.irt.kernels import Prior
+from hierlab.irt.localdep import LocalDependence, local_dependence
 from hierlab.irt.models import (
     expected_score,
     grm_category_probabilities,
@@ -34,6 +36,7 @@ from hierlab.irt.models import (
     item_information,
     response_probability,
 )
+from hierlab.irt.personfit import PersonFit, person_fit
 from hierlab.irt.profiles import TopicProfiles, topic_profiles, topics_from_tree
 from hierlab.irt.scoring import estimate_abilities, score
 from hierlab.irt.simulate import Simulation, simulate_responses
@@ -42,8 +45,13 @@ from hierlab.irt.subsets import estimate_from_subset, evaluate_subsets, select_i
 __all__ = [
     "ExplanatoryFit",
     "FitComparison",
+    "GlobalFit",
     "IRTFit",
     "InformationCurves",
+    "ItemAudit",
+    "ItemFit",
+    "LocalDependence",
+    "PersonFit",
     "Prior",
     "ResponseMatrix",
     "Simulation",
@@ -58,11 +66,14 @@ __all__ = [
     "expected_score",
     "explain_difficulty",
     "fit_irt",
+    "global_fit",
     "grm_category_probabilities",
     "grm_information",
     "information_curves",
     "item_fit",
     "item_information",
+    "local_dependence",
+    "person_fit",
     "reliability",
     "response_probability",
     "responses_from_long",

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hierlab.errors import InvalidValueError, format_items
-from hierlab.irt.diagnostics import audit_items, information_curves
-from hierlab.irt.fit import as_irt_fit
+from hierlab.errors import InputTypeError, InvalidValueError, format_items
+from hierlab.irt.audit import ItemAudit, audit_items
+from hierlab.irt.diagnostics import information_curves
+from hierlab.irt.fit import IRTFit, as_irt_fit
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
 
@@ -372,79 +373,90 @@ def profile_dots(
 
 
 def audit_plot(
-    fit: Any,
+    audit: Any,
     *,
-    audit: Any = None,
-    title: str = "Item audit",
+    title: str = "Item audit: flags against chance",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Plot discrimination against difficulty for every item; flagged items coloured by reason.
+    """Plot the item audit: flags per category, with the number expected by chance.
+
+    Bars count the items in each category; for the tested rules a black rule spans the
+    central range of the number of flags expected by chance under the fitted model, with
+    a diamond at its mean. Descriptive categories (never or always solved, extreme
+    difficulty) have no chance expectation.
 
     Parameters
     ----------
-    fit : IRTFit
-        A binary fit with discriminations (2PL or 3PL; the Rasch and 1PL models share one).
-    audit : polars/pandas DataFrame, optional
-        An :func:`~hierlab.irt.audit_items` table (default: ``audit_items(fit)``); each
-        item is coloured by its first reason.
-    title : str, default "Item audit"
+    audit : ItemAudit or IRTFit
+        An :func:`~hierlab.irt.audit_items` result, or a fit (audited with the defaults).
+    title : str, default "Item audit: flags against chance"
         Chart title.
     width : int, default SINGLE_COLUMN
         Chart width in pixels.
 
     Returns
     -------
-    altair.Chart
+    altair.LayerChart
 
     Examples
     --------
-    >>> from hierlab.irt import fit_irt, simulate_responses
-    >>> fit = fit_irt(simulate_responses(300, 20, seed=0).responses)
-    >>> audit_plot(fit).to_dict()["mark"]["type"]
-    'point'
+    >>> from hierlab.irt import audit_items, fit_irt, simulate_responses
+    >>> audit = audit_items(fit_irt(simulate_responses(300, 20, seed=0).responses), n_boot=20)
+    >>> [layer["mark"]["type"] for layer in audit_plot(audit).to_dict()["layer"]]
+    ['bar', 'rule', 'point']
     """
     import altair as alt
 
-    fit = as_irt_fit(fit)
-    need(fit.items, ["item", "a", "b"], "audit_plot (a fit with discriminations)")
-    flagged = audit_items(fit) if audit is None else table(audit)
-    need(flagged, ["item", "reasons"], "audit_plot's audit")
-    reason = flagged.select("item", pl.col("reasons").list.first().alias("reason"))
-    frame = (
-        fit.items.select("item", "a", "b")
-        .join(reason, on="item", how="left", maintain_order="left")
-        .with_columns(pl.col("reason").fill_null("not flagged"), pl.col("b").clip(-6, 6))
-    )
-    frame = limit(frame, "audit_plot")
-    return (
-        alt.Chart(frame, title=title)
-        .mark_point(filled=True, size=18, opacity=0.7)
-        .encode(
-            x=alt.X("b:Q", title="Difficulty (b)"),
-            y=alt.Y("a:Q", title="Discrimination (a)"),
-            color=alt.Color(
-                "reason:N",
-                title="Flag",
-                scale=alt.Scale(
-                    domain=[
-                        "not flagged",
-                        "negative discrimination",
-                        "near-zero discrimination",
-                        "extreme difficulty",
-                        "poor fit",
-                        "baseline right, strong wrong",
-                    ],
-                    range=["#bbbbbb", "#D55E00", "#E69F00", "#0072B2", "#CC79A7", "#009E73"],
-                ),
-            ),
-            tooltip=[
-                "item:N",
-                alt.Tooltip("a:Q", format=".2f"),
-                alt.Tooltip("b:Q", format=".2f"),
-                "reason:N",
-            ],
+    if isinstance(audit, IRTFit):
+        audit = audit_items(audit)
+    if not isinstance(audit, ItemAudit):
+        raise InputTypeError(
+            f"`audit` must be an ItemAudit (from audit_items) or an IRTFit, got "
+            f"{type(audit).__name__}."
         )
-        .properties(width=width, height=200)
+    frame = audit.rules.with_columns(
+        label=pl.when(pl.col("kind") == "tested")
+        .then(pl.col("rule"))
+        .otherwise(pl.col("rule") + " (descriptive)")
+    )
+    order = frame["label"].to_list()
+    y = alt.Y("label:N", title=None, sort=order)
+    tips = [
+        alt.Tooltip("rule:N"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("flagged:Q", title="items"),
+        alt.Tooltip("expected:Q", title="expected by chance", format=".1f"),
+        alt.Tooltip("chance_low:Q", title="chance range from", format=".0f"),
+        alt.Tooltip("chance_high:Q", title="chance range to", format=".0f"),
+        alt.Tooltip("note:N"),
+    ]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=alt.X("flagged:Q", title="Items"),
+            y=y,
+            color=alt.Color(
+                "kind:N",
+                title="Category",
+                scale=alt.Scale(domain=["tested", "descriptive"], range=["#D55E00", "#999999"]),
+            ),
+            tooltip=tips,
+        )
+    )
+    tested = frame.filter(pl.col("expected").is_not_null())
+    chance = (
+        alt.Chart(tested)
+        .mark_rule(color="black", strokeWidth=2)
+        .encode(x="chance_low:Q", x2="chance_high:Q", y=y, tooltip=tips)
+    )
+    mean = (
+        alt.Chart(tested)
+        .mark_point(shape="diamond", filled=True, color="black", size=50)
+        .encode(x="expected:Q", y=y, tooltip=tips)
+    )
+    return alt.layer(bars, chance, mean, title=title).properties(
+        width=width, height=22 * frame.height
     )
 
 

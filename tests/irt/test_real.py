@@ -26,11 +26,16 @@ def test_mathvista_fits() -> None:
     assert reliability(two)["empirical"] > 0.9
     cmp = compare_fits(*fits.values())
     assert cmp.tests.height == 1 and cmp.table["irt_model"].to_list() == ["1pl", "2pl"]
-    audit = audit_items(two, baseline="random_guess", strong=3)
-    assert audit.height > 0
-    flagged = audit.filter(pl.col("reasons").list.contains("baseline right, strong wrong"))
-    assert flagged.height > 0
-    assert (flagged["baseline_correct"] == 1).all() and (flagged["strong_correct"] == 0).all()
+    audit = audit_items(two, baseline="random_guess", strong=3, n_boot=50)
+    rules = {r["rule"]: r for r in audit.rules.iter_rows(named=True)}
+    # 198 items no model solved are their own category, not hidden among the flags
+    assert rules["never solved"]["flagged"] == 198
+    # the guessable rule reports its raw events against their chance expectation
+    assert "baseline right and strong wrong" in rules["guessable"]["note"]
+    events = audit.items.filter(
+        (pl.col("baseline_correct") == 1) & (pl.col("strong_correct") == 0)
+    ).height
+    assert events > 0 and rules["guessable"]["flagged"] <= events
 
 
 def test_chembench_fits() -> None:
@@ -43,10 +48,8 @@ def test_chembench_fits() -> None:
     names = list(acc)
     assert spearmanr([acc[n] for n in names], [theta[n] for n in names]).statistic > 0.85
     assert min(theta, key=theta.get) == min(acc, key=acc.get)  # Galactica, lowest on both
-    audit = audit_items(two)
+    audit = audit_items(two, n_boot=50)
     constant = (cb.matrix.drop("model").fill_null(0).sum() == 0).row(0)
-    assert (
-        audit.filter(pl.col("reasons").list.contains("extreme difficulty")).height
-        >= sum(constant) * 0.5
-    )
+    never = audit.items.filter(pl.col("reasons").list.contains("never solved")).height
+    assert never == sum(constant)
     assert np.isfinite(two.items["b"].to_numpy()).all()
