@@ -22,7 +22,7 @@ ITEM_PARAMETERS = {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "4pl": 4}
 #: Binary IRT models whose response function is ``c + (d - c) sigmoid(a theta + intercept)``.
 BINARY_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl")
 
-GRID = np.linspace(-6.0, 6.0, 121)
+GRID = np.linspace(-6.0, 6.0, 81)
 
 
 def normal_grid() -> tuple[np.ndarray, np.ndarray]:

@@ -93,15 +93,14 @@ class _ExactGroup:
     def lower_tail(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """P(T <= t | k) for a working item (mean over G+), and k."""
         k, s = self.stats(x)
-        below = np.arange(len(self.t))[None, :] <= s[:, None]
-        tails = [
-            np.exp(
-                logsumexp(np.where(below, self.log_n[k] + a * self.t[None, :], -np.inf), axis=1)
-                - self.log_z[k, i]
-            )
-            for i, a in enumerate(self.a)
-        ]
-        return np.mean(tails, axis=0), k
+        tails = np.empty((len(k), len(self.a)))
+        for i, a in enumerate(self.a):  # one CDF table per discrimination, all counts at once
+            with np.errstate(invalid="ignore"):
+                cdf = np.cumsum(
+                    np.exp(self.log_n + a * self.t[None, :] - self.log_z[:, i : i + 1]), axis=1
+                )
+            tails[:, i] = cdf[k, s]
+        return tails.mean(axis=1), k
 
 
 def _normal_moments(
