@@ -483,8 +483,8 @@ def audit_items(
     >>> values = sim.responses.values.copy()
     >>> values[:, 0] = 1 - values[:, 0]  # a reversed answer key
     >>> audit = audit_items(fit_irt(values), n_boot=50)
-    >>> audit.flagged["item"].to_list(), audit.flagged["reasons"][0].to_list()
-    (['item_0'], ['reversed key'])
+    >>> audit.flagged["item"].to_list(), "reversed key" in audit.flagged["reasons"][0]
+    (['item_0'], True)
     """
     fit, m = fitted(fit)
     significance = check_probability(significance, "significance")
