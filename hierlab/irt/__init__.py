@@ -22,7 +22,7 @@ from hierlab.irt.diagnostics import (
     information_curves,
     reliability,
 )
-from hierlab.irt.dif import dif
+from hierlab.irt.dif import DIFResult, dif
 from hierlab.irt.explain import ExplanatoryFit, explain_difficulty
 from hierlab.irt.fit import IRTFit, fit_irt
 from hierlab.irt.globalfit import GlobalFit, global_fit
@@ -43,6 +43,7 @@ from hierlab.irt.simulate import Simulation, simulate_responses
 from hierlab.irt.subsets import estimate_from_subset, evaluate_subsets, select_items
 
 __all__ = [
+    "DIFResult",
     "ExplanatoryFit",
     "FitComparison",
     "GlobalFit",
