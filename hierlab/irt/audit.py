@@ -49,7 +49,7 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_polars, require_columns
-from hierlab.errors import InputShapeError, format_items
+from hierlab.errors import DuplicateRowsError, InputShapeError, format_items
 from hierlab.irt._checks import (
     check_count,
     check_nonnegative,
@@ -285,8 +285,20 @@ def _chance_levels(
             f"{len(bad)} item(s) have fewer than 2 options in {n_options!r}: "
             f"{format_items(bad)}; use null for free-form items."
         )
+    repeated = frame.filter(pl.col("item").is_duplicated())["item"].unique(maintain_order=True)
+    if repeated.len():
+        raise DuplicateRowsError(
+            f"{repeated.len()} item(s) appear more than once in the item table: "
+            f"{format_items(repeated.to_list())}; give each item one row."
+        )
+    absent = sorted(set(item_names) - set(frame["item"].to_list()))
+    if absent:
+        raise InputShapeError(
+            f"{len(absent)} item(s) of the fit are not in the item table: "
+            f"{format_items(absent)}; add them (null {n_options!r} for free-form items)."
+        )
     joined = pl.DataFrame({"item": list(item_names)}, schema={"item": pl.String}).join(
-        frame.unique("item", keep="first"), on="item", how="left", maintain_order="left"
+        frame, on="item", how="left", maintain_order="left"
     )
     k = joined["n_options"].fill_nan(None).to_numpy().astype(float)
     return k, np.where(np.isfinite(k), 1.0 / np.where(np.isfinite(k), k, 1.0), 0.0)
@@ -474,7 +486,10 @@ def audit_items(
         Baseline or strong models that are not in the fit (they are listed), or an
         option out of range.
     InputShapeError
-        The item table lacks the named columns or gives fewer than 2 options.
+        The item table lacks the named columns or some of the fit's items, or gives
+        fewer than 2 options.
+    DuplicateRowsError
+        An item appears more than once in the item table.
 
     Examples
     --------

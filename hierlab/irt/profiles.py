@@ -351,7 +351,7 @@ def topic_profiles(
         Items of ``item_topics`` that are not in the responses, a topic holding every
         item, or missing covariate columns.
     EmptyInputError
-        No topic with ``min_items`` items.
+        No item given a topic, or no topic with ``min_items`` items.
     DuplicateRowsError
         An item is given more than one topic.
 
@@ -387,6 +387,11 @@ def topic_profiles(
         raise InputShapeError(
             f"{unknown.height} item(s) in item_topics are not in the responses: "
             f"{format_items(unknown['item'].to_list())}."
+        )
+    if table.height == 0:
+        raise EmptyInputError(
+            "item_topics gives no item a topic; map item ids to topics (or give a table "
+            "with the item and topic columns)."
         )
     names = table["topic"].unique(maintain_order=True)
     index = pl.DataFrame({"item": list(m.items)}, schema={"item": pl.String}).join(
