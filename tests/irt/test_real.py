@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from hierlab.datasets import fetch_chembench, fetch_mathvista
-from hierlab.irt import audit_items, compare_fits, fit_irt, reliability
+from hierlab.irt import audit_items, compare_fits, fit_irt, reliability, topic_profiles
 
 pytestmark = [pytest.mark.mirror, pytest.mark.usefixtures("data_env")]
 
@@ -36,6 +36,12 @@ def test_mathvista_fits() -> None:
         (pl.col("baseline_correct") == 1) & (pl.col("strong_correct") == 0)
     ).height
     assert events > 0 and rules["guessable"]["flagged"] <= events
+    # the random-guess baseline "does well" where multiple-choice questions abound; with the
+    # question type adjusted for, it is not spiky on any task
+    tp = topic_profiles(two, mv.items, group="task", min_items=50, adjust_for="question_type")
+    guess = tp.profiles.filter(pl.col("model") == "random_guess")
+    assert guess.height == 5 and not guess["spiky"].any()
+    assert guess["excess_se"].is_not_null().all()
 
 
 def test_chembench_fits() -> None:
