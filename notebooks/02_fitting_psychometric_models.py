@@ -84,15 +84,14 @@ ab.sort("theta", descending=True).select(
 
 # %%
 audit = audit_items(fit, baseline="random_guess", strong=3)
-print(audit.group_by(pl.col("reasons").list.join(", ")).len().sort("len", descending=True))
-audit.join(mv.items.select("item", "question", "answer"), on="item").select(
-    "item", "reasons", "a", "b", "question", "answer"
+print(audit.headline())
+print(audit.rules.select("rule", "kind", "flagged", "expected", "chance_low", "chance_high"))
+audit.flagged.join(mv.items.select("item", "question", "answer"), on="item").select(
+    "item", "reasons", "question", "answer"
 ).head(5)
 
 # %%
-audit_chart = plot.audit_plot(
-    fit, audit=audit, title="MathVista: items by difficulty and discrimination"
-)
+audit_chart = plot.audit_plot(audit, title="MathVista: item flags against chance")
 audit_chart
 
 # %% [markdown]

@@ -16,22 +16,24 @@ Examples
 ['model', 'theta', 'theta_se']
 """
 
+from hierlab.irt.audit import ItemAudit, audit_items
 from hierlab.irt.covariance import ItemCovariance
 from hierlab.irt.data import ResponseMatrix, as_response_matrix, responses_from_long
 from hierlab.irt.diagnostics import (
     FitComparison,
     InformationCurves,
-    audit_items,
     compare_fits,
     information_curves,
-    item_fit,
     reliability,
 )
-from hierlab.irt.dif import dif
+from hierlab.irt.dif import DIFResult, dif
 from hierlab.irt.explain import ExplanatoryFit, explain_difficulty
 from hierlab.irt.fit import fit_irt
 from hierlab.irt.fitted import IRTFit, ability_intervals, plausible_values
+from hierlab.irt.globalfit import GlobalFit, global_fit
+from hierlab.irt.itemfit import ItemFit, item_fit
 from hierlab.irt.kernels import Prior
+from hierlab.irt.localdep import LocalDependence, local_dependence
 from hierlab.irt.models import (
     expected_score,
     grm_category_probabilities,
@@ -39,17 +41,24 @@ from hierlab.irt.models import (
     item_information,
     response_probability,
 )
+from hierlab.irt.personfit import PersonFit, person_fit
 from hierlab.irt.profiles import TopicProfiles, topic_profiles, topics_from_tree
 from hierlab.irt.scoring import estimate_abilities, score
 from hierlab.irt.simulate import Simulation, simulate_responses
 from hierlab.irt.subsets import estimate_from_subset, evaluate_subsets, select_items
 
 __all__ = [
+    "DIFResult",
     "ExplanatoryFit",
     "FitComparison",
+    "GlobalFit",
     "IRTFit",
     "InformationCurves",
+    "ItemAudit",
     "ItemCovariance",
+    "ItemFit",
+    "LocalDependence",
+    "PersonFit",
     "Prior",
     "ResponseMatrix",
     "Simulation",
@@ -65,11 +74,14 @@ __all__ = [
     "expected_score",
     "explain_difficulty",
     "fit_irt",
+    "global_fit",
     "grm_category_probabilities",
     "grm_information",
     "information_curves",
     "item_fit",
     "item_information",
+    "local_dependence",
+    "person_fit",
     "plausible_values",
     "reliability",
     "response_probability",

@@ -1,12 +1,14 @@
-"""Diagnostics of a fitted IRT model.
+"""Diagnostics of a fitted IRT model: information, reliability and the comparison of fits.
 
-Information, reliability, item fit, the comparison of IRT fits and the item audit.
+Item fit is in :mod:`hierlab.irt.itemfit`, the item audit in :mod:`hierlab.irt.audit`,
+local dependence in :mod:`hierlab.irt.localdep`, person fit in
+:mod:`hierlab.irt.personfit` and the global fit of the whole model in
+:mod:`hierlab.irt.globalfit`.
 """
 
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,31 +16,19 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_float_array
-from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, format_items
-from hierlab.irt.data import ResponseMatrix
+from hierlab.errors import InputShapeError, InvalidValueError, format_items
 from hierlab.irt.fit import IRTFit, as_irt_fit
 from hierlab.results import Result, Summary
 
 __all__ = [
     "FitComparison",
     "InformationCurves",
-    "audit_items",
     "compare_fits",
     "information_curves",
-    "item_fit",
     "reliability",
 ]
 
 THETA_GRID = np.linspace(-4.0, 4.0, 81)
-
-#: The reasons :func:`audit_items` gives, most severe first, with their weights.
-AUDIT_REASONS = {
-    "negative discrimination": 3,
-    "near-zero discrimination": 2,
-    "baseline right, strong wrong": 2,
-    "extreme difficulty": 1,
-    "poor fit": 1,
-}
 
 
 def _expected(fit: IRTFit, theta: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,56 +194,6 @@ def reliability(fit: IRTFit) -> dict[str, float]:
     return {"marginal": marginal, "empirical": empirical}
 
 
-def _responses(fit: IRTFit) -> ResponseMatrix:
-    if fit.responses is None:
-        raise InvalidValueError(
-            "This fit has no response matrix attached; refit it with fit_irt()."
-        )
-    return fit.responses
-
-
-def item_fit(fit: IRTFit) -> pl.DataFrame:
-    """Compute the infit and outfit mean squares of every item (residual statistics).
-
-    With ``P`` and ``W`` the model's expected score and its variance at each model's EAP
-    ability, ``outfit = mean(z^2)`` with ``z = (x - P) / sqrt(W)`` (sensitive to
-    unexpected responses far from the item's difficulty) and ``infit = sum((x - P)^2) /
-    sum(W)`` (information-weighted). Both are 1 when the model fits; values well above 1
-    (e.g. > 1.5) flag noise or misfit, well below 1 flag overfit (too deterministic).
-    Graded responses are scored by their category index.
-
-    Parameters
-    ----------
-    fit : IRTFit
-        The fitted model (with its responses attached, as :func:`fit_irt` returns it).
-
-    Returns
-    -------
-    polars.DataFrame
-        ``item, infit, outfit, n``.
-
-    Examples
-    --------
-    >>> from hierlab.irt import fit_irt, simulate_responses
-    >>> fit = fit_irt(simulate_responses(800, 10, seed=2).responses)
-    >>> stats = item_fit(fit)
-    >>> bool(stats["infit"].is_between(0.8, 1.2).all())
-    True
-    """
-    fit = as_irt_fit(fit)
-    m = _responses(fit)
-    theta = fit.abilities["theta"].to_numpy()
-    obs = m.observed
-    expected, variance = _expected(fit, theta, np.arange(m.n_categories, dtype=float))
-    x = np.nan_to_num(m.values)
-    resid2 = np.where(obs, (x - expected) ** 2, 0.0)
-    var = np.where(obs, np.maximum(variance, 1e-12), 0.0)
-    n = obs.sum(axis=0)
-    outfit = np.where(obs, resid2 / np.maximum(var, 1e-12), 0.0).sum(axis=0) / np.maximum(n, 1)
-    infit = resid2.sum(axis=0) / np.maximum(var.sum(axis=0), 1e-12)
-    return pl.DataFrame({"item": list(m.items), "infit": infit, "outfit": outfit, "n": n})
-
-
 @dataclass(frozen=True, eq=False)
 class FitComparison(Result):
     """Fit statistics of several IRT fits and likelihood-ratio tests between nested pairs.
@@ -415,134 +355,3 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
     return FitComparison(
         table=table, tests=tests, approximate=any(f.prior is not None for f in fits)
     )
-
-
-def audit_items(
-    fit: IRTFit,
-    *,
-    baseline: str | list[str] | None = None,
-    strong: int | list[str] = 3,
-    min_discrimination: float = 0.3,
-    max_abs_difficulty: float = 4.0,
-    max_fit: float = 1.5,
-) -> pl.DataFrame:
-    """Flag items that look flawed, with reasons, sorted by severity.
-
-    Reasons (each adds its weight to the severity score):
-
-    * ``negative discrimination`` (a < 0: stronger models fail more often; 3) or
-      ``near-zero discrimination`` (a < ``min_discrimination``; 2): the item does not
-      separate models, often a wrong answer key or an ambiguous question (not for the
-      Rasch and 1PL models, whose discrimination is shared);
-    * ``extreme difficulty`` (|b| > ``max_abs_difficulty``; 1): almost every model right
-      or wrong, so the item carries no information;
-    * ``poor fit`` (infit or outfit > ``max_fit``; 1);
-    * ``baseline right, strong wrong`` (the random-guess ``baseline`` models get it
-      right while every one of the ``strong`` models misses it; 2): the answer key may be
-      wrong, or the item is answerable by guessing but not by reasoning.
-
-    Parameters
-    ----------
-    fit : IRTFit
-        The fitted model (with its responses attached).
-    baseline : str or list of str, optional
-        Model ids of random or trivial baselines.
-    strong : int or list of str, default 3
-        The strong models: the top-``strong`` models by ability (baselines excluded), or
-        their ids.
-    min_discrimination : float, default 0.3
-        Discriminations below this are near zero.
-    max_abs_difficulty : float, default 4.0
-        Difficulties beyond this (in absolute value) are extreme.
-    max_fit : float, default 1.5
-        Infit or outfit mean squares above this are poor fit.
-
-    Returns
-    -------
-    polars.DataFrame
-        ``item, severity, reasons`` (list of str), the item parameters and fit statistics,
-        and ``strong_correct`` / ``baseline_correct`` shares; flagged items only, most
-        severe first.
-
-    Raises
-    ------
-    InvalidValueError
-        Baseline or strong model ids that are not in the fit (they are listed).
-
-    Examples
-    --------
-    >>> from hierlab.irt import fit_irt, simulate_responses
-    >>> sim = simulate_responses(400, 12, seed=5)
-    >>> values = sim.responses.values.copy()
-    >>> values[:, 0] = 1 - values[:, 0]  # a reversed answer key
-    >>> audit = audit_items(fit_irt(values, prior=None))
-    >>> audit["item"][0], audit["reasons"][0].to_list()
-    ('item_0', ['negative discrimination'])
-    """
-    fit = as_irt_fit(fit)
-    m = _responses(fit)
-    items = fit.items.join(item_fit(fit).drop("n"), on="item", maintain_order="left")
-    a = items["a"].to_numpy() if "a" in items.columns else np.ones(items.height)
-    b = items["b"].to_numpy() if "b" in items.columns else items["b1"].to_numpy()
-    base_ids = _model_ids(baseline, "baseline", m.models)
-    if isinstance(strong, int) and not isinstance(strong, bool):
-        ranked = fit.abilities.sort("theta", descending=True)["model"]
-        strong_ids = ranked.filter(~ranked.is_in(base_ids)).head(strong).to_list()
-    else:
-        strong_ids = _model_ids(strong, "strong", m.models)
-    row = {name: i for i, name in enumerate(m.models)}
-    right = np.where(m.observed, m.values == m.n_categories - 1, np.nan)  # the top category
-
-    def share(ids: list[str]) -> np.ndarray:
-        if not ids:
-            return np.full(len(a), np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # items no such model answered
-            return np.nanmean(right[[row[r] for r in ids]], axis=0)
-
-    strong_rate, base_rate = share(strong_ids), share(base_ids)
-    shared_a = fit.irt_model in ("rasch", "1pl")
-    misfit = (items["infit"].to_numpy() > max_fit) | (items["outfit"].to_numpy() > max_fit)
-    with np.errstate(invalid="ignore"):
-        flags = {
-            "negative discrimination": (not shared_a) & (a < 0),
-            "near-zero discrimination": (not shared_a) & (a >= 0) & (a < min_discrimination),
-            "extreme difficulty": np.abs(b) > max_abs_difficulty,
-            "poor fit": misfit,
-            "baseline right, strong wrong": (base_rate >= 0.5) & (strong_rate == 0),
-        }
-    severity = sum(AUDIT_REASONS[reason] * mask for reason, mask in flags.items())
-    reasons = pl.concat_list(
-        [pl.when(pl.Series(mask)).then(pl.lit(reason)) for reason, mask in flags.items()]
-    ).list.drop_nulls()
-    out = items.with_columns(
-        severity=pl.Series(np.asarray(severity, dtype=float)),
-        reasons=reasons,
-        strong_correct=pl.Series(strong_rate),
-        baseline_correct=pl.Series(base_rate),
-    )
-    order = ["item", "severity", "reasons"] + [
-        c for c in out.columns if c not in ("item", "severity", "reasons")
-    ]
-    return (
-        out.filter(pl.col("severity") > 0)
-        .select(order)
-        .sort(["severity", "item"], descending=[True, False])
-    )
-
-
-def _model_ids(value: Any, name: str, models: tuple[str, ...]) -> list[str]:
-    if value is None:
-        return []
-    ids = [value] if isinstance(value, str) else value
-    if not isinstance(ids, (list, tuple)) or not all(isinstance(i, str) for i in ids):
-        raise InputTypeError(
-            f"`{name}` must be a model id or a list of model ids, got {type(value).__name__}."
-        )
-    unknown = sorted(set(ids) - set(models))
-    if unknown:
-        raise InvalidValueError(
-            f"`{name}` names model(s) that are not in the fit: {format_items(unknown)}; "
-            f"its models are {format_items(models)}."
-        )
-    return list(ids)

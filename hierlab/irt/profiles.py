@@ -1,8 +1,27 @@
-"""Ability profiles per topic: one IRT fit per topic, compared with the other items."""
+"""Topic profiles: each model's ability per topic, and where it is spiky beyond chance.
+
+One IRT model is fitted to all items. A model's **topic ability** is its ability scored
+on the topic's items with the frozen item parameters (on the common scale, with its
+posterior SD). Whether a topic is **spiky** for a model is tested against the fitted
+model: its score on the topic's items is compared with the score the fitted model
+expects from its ability on *all other* items (the two rest on disjoint items), with
+the variance of the responses and of that ability estimate. The difference is reported
+as ``excess`` accuracy (observed minus expected, on the topic's items) with its SE.
+
+**Adjusting for item format and chance level.** Topics differ in their share of
+multiple-choice questions, and a model that guesses (a random baseline, a weak model)
+does better on them than an IRT model without guessing expects, on every topic alike.
+With ``adjust_for`` (item covariates such as the question type or the number of
+options) the expected score is shifted, per covariate level, by the model's mean
+residual on the *other* topics' items of that level, so a topic is spiky only when the
+model does better or worse than elsewhere on items of the same kind.
+
+p-values are corrected over all (model, topic) cells (Holm by default), and ``spiky``
+marks the cells that survive.
+"""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,17 +33,17 @@ from hierlab._tables import as_polars, require_columns
 from hierlab.errors import (
     DuplicateRowsError,
     EmptyInputError,
-    HierlabWarning,
     InputShapeError,
     InputTypeError,
     InvalidValueError,
     format_items,
 )
+from hierlab.irt._checks import check_count, check_probability, probabilities
 from hierlab.irt.data import ResponseMatrix, as_response_matrix
 from hierlab.irt.fit import IRTFit, fit_irt
 from hierlab.irt.scoring import estimate_abilities
 from hierlab.results import Result, Summary
-from hierlab.stats import adjust_pvalues, check_correction
+from hierlab.stats import adjust_pvalues, check_confidence, check_correction
 from hierlab.tree import as_tree
 
 __all__ = ["TopicProfiles", "topic_profiles", "topics_from_tree"]
@@ -34,10 +53,15 @@ PROFILE_COLUMNS = [
     "topic",
     "theta",
     "theta_se",
-    "overall_theta",
-    "overall_theta_se",
     "rest_theta",
     "rest_theta_se",
+    "n",
+    "observed",
+    "expected",
+    "excess",
+    "excess_se",
+    "ci_low",
+    "ci_high",
     "statistic",
     "p_value",
     "p_adjusted",
@@ -50,28 +74,32 @@ PROFILE_COLUMNS = [
 
 @dataclass(frozen=True, eq=False)
 class TopicProfiles(Result):
-    """Per-topic abilities of every model, with spiky topics flagged.
+    """Per-topic abilities of every model, with spiky cells tested against the fitted model.
 
     Attributes
     ----------
     profiles : polars.DataFrame
-        One row per (model, topic): ``theta, theta_se`` (the topic fit's EAP and
-        posterior SD), ``overall_theta, overall_theta_se`` (all items), ``rest_theta,
-        rest_theta_se`` (the overall fit scored on every item *outside* the topic),
-        ``statistic`` (the z statistic ``(theta - rest_theta) / sqrt(theta_se^2 +
-        rest_theta_se^2)``), ``p_value`` (two-sided), ``p_adjusted`` (corrected within
-        each model's profile), ``spiky`` (``p_adjusted < significance``), ``rank`` within
-        the topic, ``overall_rank`` and ``rank_change`` (positive: a better rank in the
-        topic than overall).
+        One row per (model, topic): ``theta, theta_se`` (ability on the topic's items,
+        common scale), ``rest_theta, rest_theta_se`` (on all other items), ``n``
+        (topic items answered), ``observed`` and ``expected`` (mean score on them, the
+        latter from the rest ability, adjusted for the ``adjust_for`` covariates),
+        ``excess`` (observed minus expected) with ``excess_se, ci_low, ci_high``,
+        ``statistic`` (z), ``p_value`` (two-sided), ``p_adjusted`` (over all cells),
+        ``spiky`` (``p_adjusted < significance``), ``rank`` within the topic by
+        ``theta``, ``overall_rank`` and ``rank_change`` (positive: better in the topic).
     topics : polars.DataFrame
-        ``topic, n_items, converged``; topics with fewer than ``min_items`` items are
-        listed with ``n_items`` and no fit (``converged`` is null).
+        ``topic, n_items, profiled``; topics with fewer than ``min_items`` items are
+        listed, not profiled.
     overall : IRTFit
         The fit on all items.
     significance : float
         The threshold of ``spiky``.
     correction : str or None
-        The multiple-testing correction behind ``p_adjusted``.
+        The multiple-testing correction over cells.
+    adjust_for : tuple of str
+        The item covariates the expected scores are adjusted for.
+    confidence : float
+        Coverage of ``ci_low, ci_high``.
 
     Examples
     --------
@@ -88,6 +116,8 @@ class TopicProfiles(Result):
     overall: IRTFit
     significance: float = 0.05
     correction: str | None = "holm"
+    adjust_for: tuple[str, ...] = ()
+    confidence: float = 0.95
 
     def summary(self) -> Summary:
         """Summarise the profiles: sizes, the test, and the spiky (model, topic) cells.
@@ -104,20 +134,29 @@ class TopicProfiles(Result):
         >>> topic_profiles(sim.responses, topics).summary().title
         'Topic ability profiles (2PL)'
         """
-        fitted = self.topics.filter(pl.col("converged").is_not_null())
+        profiled = self.topics.filter("profiled")
         spiky = self.profiles.filter("spiky").select(
-            "model", "topic", "theta", "rest_theta", "p_adjusted", "rank_change"
+            "model", "topic", "observed", "expected", "excess", "excess_se", "p_adjusted"
         )
+        cells = self.profiles.height
+        if self.correction in ("holm", "bonferroni"):
+            chance = f"P(any spiky cell | no spikes) <= {self.significance:g}"
+        elif self.correction == "bh":
+            chance = f"expected share of false spiky cells <= {self.significance:g}"
+        else:
+            chance = f"{self.significance * cells:.1f} spiky cells expected with no spikes"
         return Summary(
             f"Topic ability profiles ({self.overall.irt_model.upper()})",
             facts=[
                 ("models", self.overall.n_models),
-                ("topics profiled", fitted.height),
-                ("topics skipped (too few items)", self.topics.height - fitted.height),
-                ("test", "z, topic ability vs ability on the other items"),
-                ("correction", self.correction or "none"),
+                ("topics profiled", profiled.height),
+                ("topics skipped (too few items)", self.topics.height - profiled.height),
+                ("test", "topic score vs the score expected from the ability on other items"),
+                ("adjusted for", ", ".join(self.adjust_for) or "nothing"),
+                ("correction", f"{self.correction or 'none'} over {cells} cells"),
                 ("significance", self.significance),
                 ("spiky cells", spiky.height),
+                ("chance", chance),
             ],
             tables={"topics": self.topics, "spiky": spiky},
         )
@@ -194,8 +233,15 @@ def topics_from_tree(tree: Any, items: Any, nodes: Any, *, depth: int = 1) -> pl
     )
 
 
-def _topic_table(item_topics: Any, group: str, item: str) -> pl.DataFrame:
+def _topic_table(
+    item_topics: Any, group: str, item: str, adjust_for: tuple[str, ...]
+) -> pl.DataFrame:
     if isinstance(item_topics, Mapping):
+        if adjust_for:
+            raise InputTypeError(
+                "`adjust_for` needs `item_topics` as a table holding the covariate columns "
+                f"{format_items(adjust_for)}, not a mapping."
+            )
         frame = pl.DataFrame(
             {
                 "item": [str(k) for k in item_topics],
@@ -205,11 +251,21 @@ def _topic_table(item_topics: Any, group: str, item: str) -> pl.DataFrame:
         )
     else:
         frame = as_polars(item_topics, "`item_topics` (a mapping item -> topic, or a table)")
-        require_columns(frame, [item, group], "item_topics", "Name them with item=, group=.")
-        frame = frame.select(
-            pl.col(item).cast(pl.String).alias("item"), pl.col(group).cast(pl.String).alias("topic")
+        require_columns(
+            frame,
+            [item, group, *adjust_for],
+            "item_topics",
+            "Name them with item=, group= and adjust_for=.",
         )
-    frame = frame.drop_nulls()
+        frame = frame.select(
+            pl.col(item).cast(pl.String).alias("item"),
+            pl.col(group).cast(pl.String).alias("topic"),
+            *[
+                pl.col(c).cast(pl.String).fill_null("(none)").alias(f"_cov{i}")
+                for i, c in enumerate(adjust_for)
+            ],
+        )
+    frame = frame.drop_nulls(["item", "topic"])
     repeated = frame.filter(pl.col("item").is_duplicated())["item"].unique(maintain_order=True)
     if repeated.len():
         raise DuplicateRowsError(
@@ -228,45 +284,60 @@ def _columns(m: ResponseMatrix, keep: np.ndarray) -> ResponseMatrix:
     )
 
 
+def _check_covariates(adjust_for: Any) -> tuple[str, ...]:
+    if adjust_for is None:
+        return ()
+    names = [adjust_for] if isinstance(adjust_for, str) else adjust_for
+    if not isinstance(names, list | tuple) or not all(isinstance(c, str) for c in names):
+        raise InputTypeError(
+            "`adjust_for` must be a column name or a list of item covariate columns (such as "
+            f"['question_type', 'n_options']), got {type(adjust_for).__name__}."
+        )
+    return tuple(names)
+
+
 def topic_profiles(
     responses: Any,
     item_topics: Any,
     *,
     group: str = "topic",
     item: str = "item",
+    adjust_for: str | list[str] | None = None,
     irt_model: str = "2pl",
     min_items: int = 20,
     significance: float = 0.05,
     correction: str | None = "holm",
+    confidence: float = 0.95,
     **fit_options: Any,
 ) -> TopicProfiles:
-    """Fit one IRT model per topic and compare each model's topic ability with the rest.
+    """Profile every model's ability by topic and test where it is spiky.
 
-    Every fit anchors abilities to N(0, 1), so a topic ability says where a model stands
-    among the models on that topic; a topic is *spiky* for a model when that standing
-    differs significantly from its standing on all other items (corrected over the
-    model's topics). The comparison is with the other items, not with all items: the two
-    estimates then rest on disjoint items and are independent, whereas the overall
-    ability contains the topic itself and hides its spikes.
+    See the module documentation for the test and the covariate adjustment.
 
     Parameters
     ----------
-    responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
-        Models x items responses.
+    responses : IRTFit, ResponseMatrix, polars/pandas DataFrame or 2-D array
+        Models x items responses, or a fit of them (reused instead of fitting).
     item_topics : mapping or polars/pandas DataFrame
-        Item id -> topic, or a table with the ``item`` and ``group`` columns.
+        Item id -> topic, or a table with the ``item`` and ``group`` columns (and the
+        ``adjust_for`` covariates).
     group : str, default "topic"
         The column of ``item_topics`` holding each item's topic.
     item : str, default "item"
         The column of ``item_topics`` holding the item ids.
+    adjust_for : str or list of str, optional
+        Item covariate columns of ``item_topics`` (format, number of options ...) the
+        expected scores are adjusted for; values are taken as categories.
     irt_model : str, default "2pl"
-        The IRT model of every fit (see :func:`~hierlab.irt.fit_irt`).
+        The IRT model fitted to all items (see :func:`~hierlab.irt.fit_irt`).
     min_items : int, default 20
-        Topics with fewer items are skipped (and listed in ``topics``).
+        Topics with fewer items are listed but not profiled.
     significance : float, default 0.05
         Threshold of ``spiky`` on the adjusted p-values.
     correction : {"holm", "bh", "bonferroni"} or None, default "holm"
-        Multiple-testing correction over each model's topics.
+        Multiple-testing correction over all (model, topic) cells.
+    confidence : float, default 0.95
+        Coverage of the interval of ``excess``.
     **fit_options : Any
         Further options of :func:`~hierlab.irt.fit_irt` (``prior``, ``max_iter`` ...).
 
@@ -277,8 +348,10 @@ def topic_profiles(
     Raises
     ------
     InputShapeError
-        Items of ``item_topics`` that are not in the responses, or no topic with
-        ``min_items`` items.
+        Items of ``item_topics`` that are not in the responses, a topic holding every
+        item, or missing covariate columns.
+    EmptyInputError
+        No item given a topic, or no topic with ``min_items`` items.
     DuplicateRowsError
         An item is given more than one topic.
 
@@ -288,32 +361,47 @@ def topic_profiles(
     >>> sim = simulate_responses(200, 60, seed=0)
     >>> topics = {item: ("algebra" if j < 30 else "geometry") for j, item in enumerate(sim.responses.items)}
     >>> tp = topic_profiles(sim.responses, topics)
-    >>> sorted(tp.profiles["topic"].unique().to_list())
-    ['algebra', 'geometry']
+    >>> sorted(tp.profiles["topic"].unique().to_list()), int(tp.profiles["spiky"].sum())
+    (['algebra', 'geometry'], 0)
     """
-    m = as_response_matrix(responses)
-    table = _topic_table(item_topics, group, item)
+    from scipy.stats import norm
+
+    covariates = _check_covariates(adjust_for)
+    if isinstance(responses, IRTFit):
+        overall = responses
+        if overall.responses is None:
+            raise InvalidValueError(
+                "The fit has no response matrix attached; refit it with fit_irt()."
+            )
+        m = overall.responses
+    else:
+        m = as_response_matrix(responses)
+        overall = None
+    table = _topic_table(item_topics, group, item, covariates)
     correction = check_correction(correction)
-    if isinstance(significance, bool) or not isinstance(significance, int | float):
-        raise InputTypeError(f"`significance` must be a number such as 0.05, got {significance!r}.")
-    if not 0 < significance < 1:
-        raise InvalidValueError(f"`significance` must be in (0, 1), got {significance!r}.")
+    significance = check_probability(significance, "significance")
+    confidence = check_confidence(confidence)
+    min_items = check_count(min_items, "min_items", 1)
     unknown = table.filter(~pl.col("item").is_in(list(m.items)))
     if unknown.height:
         raise InputShapeError(
             f"{unknown.height} item(s) in item_topics are not in the responses: "
             f"{format_items(unknown['item'].to_list())}."
         )
-    names = table["topic"].unique(maintain_order=True)
-    coded = table.with_columns(
-        code=pl.col("topic").replace_strict(
-            names.to_list(), list(range(names.len())), return_dtype=pl.Int64
+    if table.height == 0:
+        raise EmptyInputError(
+            "item_topics gives no item a topic; map item ids to topics (or give a table "
+            "with the item and topic columns)."
         )
+    names = table["topic"].unique(maintain_order=True)
+    index = pl.DataFrame({"item": list(m.items)}, schema={"item": pl.String}).join(
+        table, on="item", how="left", maintain_order="left"
     )
-    codes = (  # each response column's topic code; -1 for items without a topic
-        pl.DataFrame({"item": list(m.items)}, schema={"item": pl.String})
-        .join(coded, on="item", how="left", maintain_order="left")["code"]
-        .fill_null(-1)
+    codes = (
+        index["topic"]
+        .replace_strict(
+            names.to_list(), list(range(names.len())), default=-1, return_dtype=pl.Int64
+        )
         .to_numpy()
     )
     sizes = np.bincount(codes[codes >= 0], minlength=names.len())
@@ -327,60 +415,115 @@ def topic_profiles(
         raise InputShapeError(
             f"Topic {whole!r} holds every item; there is nothing to compare it with."
         )
-    overall = fit_irt(m, irt_model, **fit_options)
-    frames, converged = [], []
+    if covariates:
+        level = (
+            index.select(pl.concat_str([f"_cov{i}" for i in range(len(covariates))], separator="|"))
+            .to_series()
+            .fill_null("(none)")
+        )
+        level_codes = level.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    else:
+        level_codes = np.zeros(m.n_items, dtype=np.int64)
+    if overall is None:
+        overall = fit_irt(m, irt_model, **fit_options)
+    obs = m.observed
+    x = np.nan_to_num(m.values)
+    z_crit = norm.ppf(0.5 + confidence / 2)
+    frames = []
+    n_levels = int(level_codes.max()) + 1
     for code, name in enumerate(names.to_list()):
         if sizes[code] < min_items:
-            converged.append(None)
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", HierlabWarning)
-            fit = fit_irt(_columns(m, codes == code), irt_model, **fit_options)
-        converged.append(fit.converged)
-        rest = estimate_abilities(_columns(m, codes != code), overall.items)
+        inside = codes == code
+        own = estimate_abilities(_columns(m, inside), overall.items)
+        rest = estimate_abilities(_columns(m, ~inside), overall.items)
+        th = rest["theta"].to_numpy()
+        th_se = rest["theta_se"].to_numpy()
+        probs = probabilities(overall, th)
+        k = np.arange(probs.shape[2], dtype=float)
+        e = probs @ k
+        v = np.maximum(probs @ k**2 - e**2, 0.0)
+        h = 1e-4
+        slope = (probabilities(overall, th + h) @ k - probabilities(overall, th - h) @ k) / (2 * h)
+        o_in = obs & inside[None, :]
+        observed = (x * o_in).sum(axis=1)
+        expected = (e * o_in).sum(axis=1)
+        variance = (v * o_in).sum(axis=1)
+        derivative = (slope * o_in).sum(axis=1)
+        if covariates:
+            o_out = obs & ~inside[None, :]
+            onehot = np.eye(n_levels)[level_codes]  # (J, L)
+            n_in = o_in.astype(float) @ onehot  # (N, L): topic items per level
+            n_out = o_out.astype(float) @ onehot
+            resid_out = ((x - e) * o_out) @ onehot
+            var_out = (v * o_out) @ onehot
+            slope_out = (slope * o_out) @ onehot
+            usable = n_out > 0
+            shift = np.where(usable, resid_out / np.where(usable, n_out, 1.0), 0.0)
+            expected = expected + (n_in * shift).sum(axis=1)
+            variance = variance + np.where(
+                usable, n_in**2 * var_out / np.where(usable, n_out, 1.0) ** 2, 0.0
+            ).sum(axis=1)
+            derivative = derivative - np.where(
+                usable, n_in * slope_out / np.where(usable, n_out, 1.0), 0.0
+            ).sum(axis=1)
+        variance = variance + derivative**2 * th_se**2
+        n_answered = o_in.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.sqrt(variance) / n_answered
+            excess = (observed - expected) / n_answered
+            statistic = (observed - expected) / np.sqrt(variance)
         frames.append(
-            fit.abilities.select(
-                "model",
-                pl.lit(name, dtype=pl.String).alias("topic"),
-                "theta",
-                "theta_se",
-                pl.col("theta").rank("ordinal", descending=True).cast(pl.Int64).alias("rank"),
-                rest["theta"].alias("rest_theta"),
-                rest["theta_se"].alias("rest_theta_se"),
+            pl.DataFrame(
+                {
+                    "model": list(m.models),
+                    "topic": [name] * m.n_models,
+                    "theta": own["theta"],
+                    "theta_se": own["theta_se"],
+                    "rest_theta": th,
+                    "rest_theta_se": th_se,
+                    "n": n_answered,
+                    "observed": observed / n_answered,
+                    "expected": expected / n_answered,
+                    "excess": excess,
+                    "excess_se": se,
+                    "ci_low": excess - z_crit * se,
+                    "ci_high": excess + z_crit * se,
+                    "statistic": statistic,
+                },
+                schema_overrides={"model": pl.String, "topic": pl.String},
             )
         )
-    topics = pl.DataFrame(
-        {"topic": names, "n_items": sizes, "converged": converged},
-        schema={"topic": pl.String, "n_items": pl.Int64, "converged": pl.Boolean},
-    )
+    profiles = pl.concat(frames).with_columns(pl.selectors.float().fill_nan(None))
+    p_value = 2 * norm.sf(np.abs(profiles["statistic"].to_numpy().astype(float)))
+    p_adjusted = adjust_pvalues(p_value, correction)
     base = overall.abilities.select(
         "model",
-        pl.col("theta").alias("overall_theta"),
-        pl.col("theta_se").alias("overall_theta_se"),
         pl.col("theta").rank("ordinal", descending=True).cast(pl.Int64).alias("overall_rank"),
     )
-    from scipy.stats import norm
-
-    profiles = pl.concat(frames).join(base, on="model", maintain_order="left")
-    statistic = (
-        (profiles["theta"] - profiles["rest_theta"])
-        / (profiles["theta_se"] ** 2 + profiles["rest_theta_se"] ** 2).sqrt()
-    ).to_numpy()
-    p_value = 2 * norm.sf(np.abs(statistic))
-    p_adjusted = np.empty(profiles.height)
-    for (_,), rows in profiles.with_row_index("row").group_by("model"):
-        index = rows["row"].to_numpy()
-        p_adjusted[index] = adjust_pvalues(p_value[index], correction)
-    profiles = profiles.with_columns(
-        statistic=pl.Series(statistic),
-        p_value=pl.Series(p_value),
-        p_adjusted=pl.Series(p_adjusted),
-        rank_change=pl.col("overall_rank") - pl.col("rank"),
-    ).with_columns(spiky=pl.col("p_adjusted") < significance)
+    profiles = (
+        profiles.with_columns(
+            p_value=pl.Series(p_value).fill_nan(None),
+            p_adjusted=pl.Series(p_adjusted).fill_nan(None),
+            rank=pl.col("theta").rank("ordinal", descending=True).over("topic").cast(pl.Int64),
+        )
+        .join(base, on="model", maintain_order="left")
+        .with_columns(
+            rank_change=pl.col("overall_rank") - pl.col("rank"),
+            spiky=(pl.col("p_adjusted") < significance).fill_null(False),
+        )
+        .select(PROFILE_COLUMNS)
+    )
+    topics = pl.DataFrame(
+        {"topic": names, "n_items": sizes, "profiled": sizes >= min_items},
+        schema={"topic": pl.String, "n_items": pl.Int64, "profiled": pl.Boolean},
+    )
     return TopicProfiles(
-        profiles=profiles.select(PROFILE_COLUMNS),
+        profiles=profiles,
         topics=topics,
         overall=overall,
-        significance=float(significance),
+        significance=significance,
         correction=correction,
+        adjust_for=covariates,
+        confidence=confidence,
     )

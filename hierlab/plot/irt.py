@@ -1,7 +1,7 @@
 """IRT charts.
 
-Item characteristic curves, information, the Wright map, ability profiles, the item audit
-and DIF.
+Item characteristic curves, information, the Wright map, topic profiles, the item audit
+against chance, item fit, local dependence and DIF.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hierlab.errors import InvalidValueError, format_items
-from hierlab.irt.diagnostics import audit_items, information_curves
-from hierlab.irt.fit import as_irt_fit
+from hierlab.errors import InputTypeError, InvalidValueError, format_items
+from hierlab.irt.audit import ItemAudit, audit_items
+from hierlab.irt.diagnostics import information_curves
+from hierlab.irt.fit import IRTFit, as_irt_fit
+from hierlab.irt.localdep import LocalDependence
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
 
@@ -22,6 +24,8 @@ __all__ = [
     "dif_plot",
     "icc_plot",
     "information_plot",
+    "item_fit_plot",
+    "local_dependence_plot",
     "profile_dots",
     "profile_heatmap",
     "wright_map",
@@ -246,17 +250,22 @@ def wright_map(
 def profile_heatmap(
     profiles: Any,
     *,
-    title: str = "Ability profile by topic",
+    title: str = "Topic profiles: accuracy beyond what ability predicts",
     width: int = DOUBLE_COLUMN,
 ) -> Any:
-    """Plot a model x topic heatmap of topic abilities; spiky cells are outlined.
+    """Plot a model x topic heatmap; only cells that survive the correction are outlined.
+
+    Cells are coloured by ``excess`` (observed minus expected accuracy on the topic's
+    items, the expectation coming from the model's ability on the other items), or by
+    the topic ability ``theta`` for tables without it. The outline marks ``spiky`` cells
+    (adjusted p-value below the significance level); tooltips give the SEs.
 
     Parameters
     ----------
     profiles : TopicProfiles or polars/pandas DataFrame
         A :func:`~hierlab.irt.topic_profiles` result or its ``profiles`` table
-        (``model, topic, theta`` and optionally ``spiky``).
-    title : str, default "Ability profile by topic"
+        (``model, topic`` and ``excess`` or ``theta``; optionally ``spiky``).
+    title : str, default "Topic profiles: accuracy beyond what ability predicts"
         Chart title.
     width : int, default DOUBLE_COLUMN
         Maximum chart width in pixels.
@@ -267,35 +276,52 @@ def profile_heatmap(
 
     Examples
     --------
-    >>> t = pl.DataFrame({"model": ["m"], "topic": ["A"], "theta": [0.5], "theta_se": [0.2], "spiky": [True]})
-    >>> profile_heatmap(t).to_dict()["layer"][0]["mark"]["type"]
-    'rect'
+    >>> t = pl.DataFrame({"model": ["m"], "topic": ["A"], "excess": [0.1], "excess_se": [0.03], "spiky": [True]})
+    >>> [layer["mark"]["type"] for layer in profile_heatmap(t).to_dict()["layer"]]
+    ['rect', 'rect']
     """
     import altair as alt
 
     frame = limit(table(profiles, "profiles"), "profile_heatmap")
-    need(frame, ["model", "topic", "theta"], "profile_heatmap")
+    need(frame, ["model", "topic"], "profile_heatmap")
+    value = "excess" if "excess" in frame.columns else "theta"
+    need(frame, [value], "profile_heatmap")
+    legend = "Observed - expected accuracy" if value == "excess" else "Topic ability (θ)"
     tips = [
-        c
-        for c in ("model", "topic", "theta", "theta_se", "rest_theta", "p_adjusted", "rank_change")
+        alt.Tooltip(c, format=".3f") if frame[c].dtype.is_float() else alt.Tooltip(c)
+        for c in (
+            "model",
+            "topic",
+            "observed",
+            "expected",
+            "excess",
+            "excess_se",
+            "theta",
+            "theta_se",
+            "p_adjusted",
+            "spiky",
+        )
         if c in frame.columns
     ]
     base = alt.Chart(frame).encode(
         x=alt.X("topic:N", title=None, axis=alt.Axis(labelAngle=-35)),
         y=alt.Y("model:N", title=None),
     )
+    limit_value = float(frame[value].abs().max() or 1.0)
     rect = base.mark_rect().encode(
         color=alt.Color(
-            "theta:Q", title="Topic ability (θ)", scale=alt.Scale(scheme="blueorange", domainMid=0)
+            f"{value}:Q",
+            title=legend,
+            scale=alt.Scale(scheme="blueorange", domainMid=0, domain=[-limit_value, limit_value]),
         ),
         tooltip=tips,
     )
     layers = [rect]
     if "spiky" in frame.columns:
         layers.append(
-            base.transform_filter("datum.spiky").mark_rect(
-                fill=None, stroke="black", strokeWidth=1.5
-            )
+            base.transform_filter("datum.spiky")
+            .mark_rect(fill=None, stroke="black", strokeWidth=2)
+            .encode(tooltip=tips)
         )
     return alt.layer(*layers, title=title).properties(
         width=min(width, 50 * frame["topic"].n_unique()), height=14 * frame["model"].n_unique()
@@ -372,94 +398,108 @@ def profile_dots(
 
 
 def audit_plot(
-    fit: Any,
+    audit: Any,
     *,
-    audit: Any = None,
-    title: str = "Item audit",
+    title: str = "Item audit: flags against chance",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Plot discrimination against difficulty for every item; flagged items coloured by reason.
+    """Plot the item audit: flags per category, with the number expected by chance.
+
+    Bars count the items in each category; for the tested rules a black rule spans the
+    central range of the number of flags expected by chance under the fitted model, with
+    a diamond at its mean. Descriptive categories (never or always solved, extreme
+    difficulty) have no chance expectation.
 
     Parameters
     ----------
-    fit : IRTFit
-        A binary fit with discriminations (2PL or 3PL; the Rasch and 1PL models share one).
-    audit : polars/pandas DataFrame, optional
-        An :func:`~hierlab.irt.audit_items` table (default: ``audit_items(fit)``); each
-        item is coloured by its first reason.
-    title : str, default "Item audit"
+    audit : ItemAudit or IRTFit
+        An :func:`~hierlab.irt.audit_items` result, or a fit (audited with the defaults).
+    title : str, default "Item audit: flags against chance"
         Chart title.
     width : int, default SINGLE_COLUMN
         Chart width in pixels.
 
     Returns
     -------
-    altair.Chart
+    altair.LayerChart
 
     Examples
     --------
-    >>> from hierlab.irt import fit_irt, simulate_responses
-    >>> fit = fit_irt(simulate_responses(300, 20, seed=0).responses)
-    >>> audit_plot(fit).to_dict()["mark"]["type"]
-    'point'
+    >>> from hierlab.irt import audit_items, fit_irt, simulate_responses
+    >>> audit = audit_items(fit_irt(simulate_responses(300, 20, seed=0).responses), n_boot=20)
+    >>> [layer["mark"]["type"] for layer in audit_plot(audit).to_dict()["layer"]]
+    ['bar', 'rule', 'point']
     """
     import altair as alt
 
-    fit = as_irt_fit(fit)
-    need(fit.items, ["item", "a", "b"], "audit_plot (a fit with discriminations)")
-    flagged = audit_items(fit) if audit is None else table(audit)
-    need(flagged, ["item", "reasons"], "audit_plot's audit")
-    reason = flagged.select("item", pl.col("reasons").list.first().alias("reason"))
-    frame = (
-        fit.items.select("item", "a", "b")
-        .join(reason, on="item", how="left", maintain_order="left")
-        .with_columns(pl.col("reason").fill_null("not flagged"), pl.col("b").clip(-6, 6))
-    )
-    frame = limit(frame, "audit_plot")
-    return (
-        alt.Chart(frame, title=title)
-        .mark_point(filled=True, size=18, opacity=0.7)
-        .encode(
-            x=alt.X("b:Q", title="Difficulty (b)"),
-            y=alt.Y("a:Q", title="Discrimination (a)"),
-            color=alt.Color(
-                "reason:N",
-                title="Flag",
-                scale=alt.Scale(
-                    domain=[
-                        "not flagged",
-                        "negative discrimination",
-                        "near-zero discrimination",
-                        "extreme difficulty",
-                        "poor fit",
-                        "baseline right, strong wrong",
-                    ],
-                    range=["#bbbbbb", "#D55E00", "#E69F00", "#0072B2", "#CC79A7", "#009E73"],
-                ),
-            ),
-            tooltip=[
-                "item:N",
-                alt.Tooltip("a:Q", format=".2f"),
-                alt.Tooltip("b:Q", format=".2f"),
-                "reason:N",
-            ],
+    if isinstance(audit, IRTFit):
+        audit = audit_items(audit)
+    if not isinstance(audit, ItemAudit):
+        raise InputTypeError(
+            f"`audit` must be an ItemAudit (from audit_items) or an IRTFit, got "
+            f"{type(audit).__name__}."
         )
-        .properties(width=width, height=200)
+    frame = audit.rules.with_columns(
+        label=pl.when(pl.col("kind") == "tested")
+        .then(pl.col("rule"))
+        .otherwise(pl.col("rule") + " (descriptive)")
+    )
+    order = frame["label"].to_list()
+    y = alt.Y("label:N", title=None, sort=order)
+    tips = [
+        alt.Tooltip("rule:N"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("flagged:Q", title="items"),
+        alt.Tooltip("expected:Q", title="expected by chance", format=".1f"),
+        alt.Tooltip("chance_low:Q", title="chance range from", format=".0f"),
+        alt.Tooltip("chance_high:Q", title="chance range to", format=".0f"),
+        alt.Tooltip("note:N"),
+    ]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=alt.X("flagged:Q", title="Items"),
+            y=y,
+            color=alt.Color(
+                "kind:N",
+                title="Category",
+                scale=alt.Scale(domain=["tested", "descriptive"], range=["#D55E00", "#999999"]),
+            ),
+            tooltip=tips,
+        )
+    )
+    tested = frame.filter(pl.col("expected").is_not_null())
+    chance = (
+        alt.Chart(tested)
+        .mark_rule(color="black", strokeWidth=2)
+        .encode(x="chance_low:Q", x2="chance_high:Q", y=y, tooltip=tips)
+    )
+    mean = (
+        alt.Chart(tested)
+        .mark_point(shape="diamond", filled=True, color="black", size=50)
+        .encode(x="expected:Q", y=y, tooltip=tips)
+    )
+    return alt.layer(bars, chance, mean, title=title).properties(
+        width=width, height=22 * frame.height
     )
 
 
 def dif_plot(
     dif: Any, *, title: str = "Differential item functioning", width: int = SINGLE_COLUMN
 ) -> Any:
-    """Plot the ETS delta (Mantel-Haenszel) of every item against -log10 adjusted p.
+    """Plot every item's DIF effect against -log10 adjusted p, coloured by ETS class.
 
-    Dashed rules mark the ETS B (|delta| >= 1) and C (|delta| >= 1.5) bands.
+    Binary items: the ETS delta (Mantel-Haenszel), with dashed rules at the B (|delta| =
+    1) and C (|delta| = 1.5) bands. Graded items: the standardised mean difference over
+    the item's SD, with rules at 0.17 and 0.25.
 
     Parameters
     ----------
-    dif : polars/pandas DataFrame
-        A :func:`~hierlab.irt.dif` table (``item, ets_delta, mh_p_adjusted`` and
-        optionally ``ets_class``, ``flagged``).
+    dif : DIFResult or polars/pandas DataFrame
+        A :func:`~hierlab.irt.dif` result or its table (``item, ets_delta,
+        mh_p_adjusted`` or ``item, smd_effect, mantel_p_adjusted``; optionally
+        ``ets_class``, ``flagged``).
     title : str, default "Differential item functioning"
         Chart title.
     width : int, default SINGLE_COLUMN
@@ -477,32 +517,175 @@ def dif_plot(
     """
     import altair as alt
 
-    frame = limit(table(dif), "dif_plot")
-    need(frame, ["item", "ets_delta", "mh_p_adjusted"], "dif_plot")
-    frame = frame.with_columns(neglogp=-pl.col("mh_p_adjusted").clip(1e-300, 1).log10()).drop_nulls(
-        "ets_delta"
+    frame = limit(table(dif, "table"), "dif_plot")
+    graded = "ets_delta" not in frame.columns
+    effect, p_col = (
+        ("smd_effect", "mantel_p_adjusted") if graded else ("ets_delta", "mh_p_adjusted")
     )
+    need(frame, ["item", effect, p_col], "dif_plot")
+    frame = frame.with_columns(neglogp=-pl.col(p_col).clip(1e-300, 1).log10()).drop_nulls(effect)
+    cuts = [-0.25, -0.17, 0.17, 0.25] if graded else [-1.5, -1.0, 1.0, 1.5]
+    classes = ["AA", "BB", "CC"] if graded else ["A", "B", "C"]
     bands = (
-        alt.Chart(pl.DataFrame({"x": [-1.5, -1.0, 1.0, 1.5]}))
+        alt.Chart(pl.DataFrame({"x": cuts}))
         .mark_rule(strokeDash=[3, 3], color="#999999")
         .encode(x="x:Q")
+    )
+    label = (
+        "SMD / SD (positive: favours the focal group)"
+        if graded
+        else "ETS delta (negative: favours the reference group)"
     )
     points = (
         alt.Chart(frame)
         .mark_point(filled=True, size=25)
         .encode(
-            x=alt.X("ets_delta:Q", title="ETS delta (negative: favours the reference group)"),
+            x=alt.X(f"{effect}:Q", title=label),
             y=alt.Y("neglogp:Q", title="-log10 adjusted p"),
             color=alt.Color(
                 "ets_class:N",
                 title="ETS class",
-                scale=alt.Scale(domain=["A", "B", "C"], range=["#bbbbbb", "#E69F00", "#D55E00"]),
+                scale=alt.Scale(domain=classes, range=["#bbbbbb", "#E69F00", "#D55E00"]),
             ),
             tooltip=[
                 c
-                for c in ("item", "ets_delta", "mh_p_adjusted", "ets_class", "flagged")
+                for c in ("item", effect, p_col, "ets_class", "delta_r2", "flagged")
                 if c in frame.columns
             ],
         )
     )
     return alt.layer(bands, points, title=title).properties(width=width, height=200)
+
+
+def item_fit_plot(
+    item_fit: Any, *, title: str = "Item fit (S-X2)", width: int = SINGLE_COLUMN
+) -> Any:
+    """Plot every item's S-X2 evidence of misfit against its infit mean square.
+
+    Points are items: -log10 of the adjusted S-X2 p-value against infit; misfitting
+    items (flagged) are coloured, with a dashed rule at the significance level.
+
+    Parameters
+    ----------
+    item_fit : ItemFit or polars/pandas DataFrame
+        An :func:`~hierlab.irt.item_fit` result or its table (``item, p_adjusted,
+        infit``; optionally ``statistic, df, outfit, flagged``).
+    title : str, default "Item fit (S-X2)"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"item": ["q1", "q2"], "p_adjusted": [0.5, 0.001], "infit": [1.0, 1.4], "flagged": [False, True]})
+    >>> [layer["mark"]["type"] for layer in item_fit_plot(t).to_dict()["layer"]]
+    ['rule', 'point']
+    """
+    import altair as alt
+
+    frame = limit(table(item_fit, "table"), "item_fit_plot")
+    need(frame, ["item", "p_adjusted", "infit"], "item_fit_plot")
+    significance = float(getattr(item_fit, "significance", 0.05))
+    if "flagged" not in frame.columns:
+        frame = frame.with_columns(flagged=pl.col("p_adjusted") < significance)
+    frame = frame.with_columns(
+        neglogp=-pl.col("p_adjusted").clip(1e-300, 1).log10(),
+        status=pl.when(pl.col("flagged")).then(pl.lit("misfit")).otherwise(pl.lit("fits")),
+    ).drop_nulls("neglogp")
+    rule = (
+        alt.Chart(pl.DataFrame({"y": [-np.log10(significance)]}))
+        .mark_rule(strokeDash=[3, 3], color="#999999")
+        .encode(y="y:Q")
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=25, opacity=0.8)
+        .encode(
+            x=alt.X("infit:Q", title="Infit mean square"),
+            y=alt.Y("neglogp:Q", title="-log10 adjusted p (S-X2)"),
+            color=alt.Color(
+                "status:N",
+                title="Item",
+                scale=alt.Scale(domain=["fits", "misfit"], range=["#999999", "#D55E00"]),
+            ),
+            tooltip=[
+                c
+                for c in ("item", "statistic", "df", "p_adjusted", "infit", "outfit")
+                if c in frame.columns
+            ],
+        )
+    )
+    return alt.layer(rule, points, title=title).properties(width=width, height=200)
+
+
+def local_dependence_plot(
+    local_dependence: Any,
+    *,
+    title: str = "Local dependence: Q3* against chance",
+    width: int = SINGLE_COLUMN,
+) -> Any:
+    """Plot the distribution of Q3* over item pairs against its chance expectation.
+
+    Bars count the item pairs in each Q3* bin (log scale); the line is the count expected
+    under the fitted model (the parametric bootstrap), and the dashed rule the cut-off.
+
+    Parameters
+    ----------
+    local_dependence : LocalDependence
+        A :func:`~hierlab.irt.local_dependence` result.
+    title : str, default "Local dependence: Q3* against chance"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Examples
+    --------
+    >>> from hierlab.irt import fit_irt, local_dependence, simulate_responses
+    >>> ld = local_dependence(fit_irt(simulate_responses(200, 10, seed=0).responses), n_boot=10)
+    >>> [layer["mark"]["type"] for layer in local_dependence_plot(ld).to_dict()["layer"]]
+    ['bar', 'line', 'rule']
+    """
+    import altair as alt
+
+    if not isinstance(local_dependence, LocalDependence):
+        raise InputTypeError(
+            "`local_dependence` must be a LocalDependence (from local_dependence), got "
+            f"{type(local_dependence).__name__}."
+        )
+    frame = local_dependence.distribution.with_columns(
+        pairs_shown=pl.col("pairs").cast(pl.Float64).clip(0.5, None)
+    )
+    x = alt.X("q3_adjusted:Q", title="Q3* (Q3 minus the mean Q3)")
+    tips = [
+        alt.Tooltip("q3_adjusted:Q", format=".2f", title="bin"),
+        alt.Tooltip("pairs:Q", title="pairs"),
+        alt.Tooltip("expected:Q", format=".1f", title="expected by chance"),
+    ]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color="#0072B2", opacity=0.7)
+        .encode(
+            x=x,
+            y=alt.Y("pairs_shown:Q", title="Item pairs", scale=alt.Scale(type="log")),
+            tooltip=tips,
+        )
+    )
+    chance = (
+        alt.Chart(frame.filter(pl.col("expected") > 0))
+        .mark_line(color="black")
+        .encode(x=x, y="expected:Q", tooltip=tips)
+    )
+    cut = (
+        alt.Chart(pl.DataFrame({"cutoff": [local_dependence.cutoff]}))
+        .mark_rule(strokeDash=[4, 2], color="#D55E00")
+        .encode(x="cutoff:Q")
+    )
+    return alt.layer(bars, chance, cut, title=title).properties(width=width, height=180)

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from hierlab.datasets import fetch_chembench, fetch_mathvista
-from hierlab.irt import audit_items, compare_fits, fit_irt, reliability
+from hierlab.irt import audit_items, compare_fits, fit_irt, reliability, topic_profiles
 
 pytestmark = [pytest.mark.mirror, pytest.mark.usefixtures("data_env")]
 
@@ -26,11 +26,22 @@ def test_mathvista_fits() -> None:
     assert reliability(two)["empirical"] > 0.9
     cmp = compare_fits(*fits.values())
     assert cmp.tests.height == 1 and cmp.table["irt_model"].to_list() == ["1pl", "2pl"]
-    audit = audit_items(two, baseline="random_guess", strong=3)
-    assert audit.height > 0
-    flagged = audit.filter(pl.col("reasons").list.contains("baseline right, strong wrong"))
-    assert flagged.height > 0
-    assert (flagged["baseline_correct"] == 1).all() and (flagged["strong_correct"] == 0).all()
+    audit = audit_items(two, baseline="random_guess", strong=3, n_boot=50)
+    rules = {r["rule"]: r for r in audit.rules.iter_rows(named=True)}
+    # 198 items no model solved are their own category, not hidden among the flags
+    assert rules["never solved"]["flagged"] == 198
+    # the guessable rule reports its raw events against their chance expectation
+    assert "baseline right and strong wrong" in rules["guessable"]["note"]
+    events = audit.items.filter(
+        (pl.col("baseline_correct") == 1) & (pl.col("strong_correct") == 0)
+    ).height
+    assert events > 0 and rules["guessable"]["flagged"] <= events
+    # the random-guess baseline "does well" where multiple-choice questions abound; with the
+    # question type adjusted for, it is not spiky on any task
+    tp = topic_profiles(two, mv.items, group="task", min_items=50, adjust_for="question_type")
+    guess = tp.profiles.filter(pl.col("model") == "random_guess")
+    assert guess.height == 5 and not guess["spiky"].any()
+    assert guess["excess_se"].is_not_null().all()
 
 
 def test_chembench_fits() -> None:
@@ -48,6 +59,9 @@ def test_chembench_fits() -> None:
     assert flagged.height == sum(constant) == 134
     # estimated under the priors: harder than every model, relative to the other items
     assert flagged["b"].min() > two.abilities["theta"].max()
+    audit = audit_items(two, n_boot=50)
+    never = audit.items.filter(pl.col("reasons").list.contains("never solved")).height
+    assert never == sum(constant)
     assert np.isfinite(two.items["b"].to_numpy()).all()
     assert np.isfinite(two.items["b_se"].to_numpy()).all()
     assert two.covariance.method == "woodbury"

@@ -134,13 +134,14 @@ def test_compare_fits(sim) -> None:
 def test_audit_names_unknown_models(fit) -> None:
     with pytest.raises(InvalidValueError, match="'nobody'"):
         audit_items(fit, baseline="nobody")
-    audit = audit_items(fit, baseline=["0", "1"], strong=["2", "3"])
-    assert audit.columns[:3] == ["item", "severity", "reasons"]
+    audit = audit_items(fit, baseline=["0", "1"], strong=["2", "3"], n_boot=20)
+    assert audit.items.columns[:3] == ["item", "flagged", "reasons"]
 
 
 def test_dif_columns_follow_the_glossary(sim) -> None:
     groups = {m: ("a" if int(m) % 2 else "b") for m in sim.responses.models}
-    out = dif(sim.responses, groups, correction="holm", significance=0.01)
+    res = dif(sim.responses, groups, correction="holm", significance=0.01)
+    out = res.table
     for column in (
         "mh_statistic",
         "mh_p_value",
@@ -151,9 +152,9 @@ def test_dif_columns_follow_the_glossary(sim) -> None:
         "nonuniform_p_adjusted",
     ):
         assert column in out.columns
-    assert out["correction"].unique().to_list() == ["holm"]
+    assert res.correction == "holm" and res.significance == 0.01
     table = pl.DataFrame({"model": list(groups), "group": list(groups.values())})
-    assert dif(sim.responses, table)["item"].sort().equals(out["item"].sort())
+    assert dif(sim.responses, table).table["item"].sort().equals(out["item"].sort())
     with pytest.raises(InputTypeError, match="groups"):
         dif(sim.responses, ["a", "b"])
     with pytest.raises(InvalidValueError, match="correction"):
