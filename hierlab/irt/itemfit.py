@@ -164,15 +164,18 @@ def _right_and_score(full: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np
     upward = weights[None, :] * p * (p < 0.5)
     downward = weights[None, :] * p * (p >= 0.5)
     joint = np.zeros((j, j))
-    one_minus = np.maximum(1.0 - p, 1e-300)
+    # each direction only runs where it is stable; elsewhere its terms are neutral (and
+    # weighted 0), so nothing overflows for items whose P(right) is near 0 or 1
+    low = p < 0.5
+    p_up, one_minus = np.where(low, p, 0.0), np.where(low, 1.0 - p, 1.0)
     prev = np.zeros((j, q))
     for s in range(j):  # the recursion is sequential over scores, vectorised over items
-        prev = np.maximum((full[None, :, s] - p * prev) / one_minus, 0.0)
+        prev = np.maximum((full[None, :, s] - p_up * prev) / one_minus, 0.0)
         joint[s] += (upward * prev).sum(axis=1)
+    q_down, p_down = np.where(low, 0.0, 1.0 - p), np.where(low, 1.0, p)
     nxt = np.zeros((j, q))
-    safe_p = np.maximum(p, 1e-300)
     for s in range(j, 0, -1):
-        nxt = np.maximum((full[None, :, s] - (1.0 - p) * nxt) / safe_p, 0.0)
+        nxt = np.maximum((full[None, :, s] - q_down * nxt) / p_down, 0.0)
         joint[s - 1] += (downward * nxt).sum(axis=1)
     return joint
 
