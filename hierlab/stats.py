@@ -1182,6 +1182,8 @@ def fit_firth_cells(
     interval: str = "wald",
     chi2_cut: float | None = None,
     tests: bool = True,
+    profile: Sequence[int] | None = None,
+    trials: np.ndarray | None = None,
 ) -> FirthFit:
     """Fit Firth's logistic regression to a design matrix and outcomes (no formula).
 
@@ -1197,7 +1199,10 @@ def fit_firth_cells(
 
     from scipy.stats import chi2, norm
 
-    rows, k, m = aggregate_binomial(np.asarray(design, dtype=float), np.asarray(y, dtype=float))
+    if trials is None:
+        rows, k, m = aggregate_binomial(np.asarray(design, dtype=float), np.asarray(y, dtype=float))
+    else:
+        rows, k, m = (np.asarray(a, dtype=float) for a in (design, y, trials))
     if np.linalg.matrix_rank(rows) < rows.shape[1]:
         raise InvalidValueError(
             "The design is rank-deficient (some coefficients cannot be told apart); "
@@ -1219,7 +1224,7 @@ def fit_firth_cells(
         params=beta,
         cov=cov,
         loglik=loglik,
-        n=len(y),
+        n=int(m.sum()),
         confidence=confidence,
         interval="wald",
         converged=converged,
@@ -1227,17 +1232,20 @@ def fit_firth_cells(
         successes=k,
         trials=m,
     )
-    stat = np.array([_plr(fit, [j]) for j in range(len(beta))]) if tests else blank
-    pvals = chi2.sf(stat, 1) if tests else blank
+    which = range(len(beta)) if profile is None else list(profile)
+    stat = blank.copy()
+    if tests:
+        for j in which:  # one restricted fit per coefficient
+            stat[j] = _plr(fit, [j])
+    pvals = chi2.sf(stat, 1)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    lo, hi = beta - z * se, beta + z * se
+    label = "wald"
     if interval == "profile":
         cut = chi2.ppf(confidence, 1) if chi2_cut is None else chi2_cut
-        bounds = np.array([_profile_bounds(fit, j, cut) for j in range(len(beta))])
-        lo, hi = bounds[:, 0], bounds[:, 1]
+        for j in which:  # two root searches per coefficient
+            lo[j], hi[j] = _profile_bounds(fit, j, cut)
         label = "profile penalised likelihood"
-    else:
-        z = float(norm.ppf(0.5 + confidence / 2))
-        lo, hi = beta - z * se, beta + z * se
-        label = "wald"
     table = pl.DataFrame(
         {
             "term": list(fit.names),
@@ -1264,7 +1272,7 @@ def fit_firth_cells(
         params=beta,
         cov=cov,
         loglik=loglik,
-        n=len(y),
+        n=int(m.sum()),
         confidence=confidence,
         interval=label,
         converged=converged,
@@ -1272,3 +1280,110 @@ def fit_firth_cells(
         successes=k,
         trials=m,
     )
+
+
+# --------------------------------------------------------------------------- permutation
+
+
+def item_permutation_test(
+    y: np.ndarray,
+    item: np.ndarray,
+    model: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    *,
+    n_perm: int = 1999,
+    seed: int | np.random.Generator = 0,
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Cluster-robust score test of item-level groups, with an item-permutation p-value.
+
+    The null model has one rate per model (its mean: the maximum likelihood fit of
+    ``y ~ C(model)``), so it never separates. Each item's score contribution for the
+    group effects, adjusted for the estimated model rates, gives a score vector ``U``
+    and its cluster-robust covariance ``V`` (items are the clusters); ``U' V^- U`` is
+    the robust score (Rao) statistic. Permuting the items' group labels (each item keeps
+    all its answers) gives its exact null distribution under exchangeable items, with no
+    large-sample approximation. Group ``g`` against the rest uses ``U_g^2 / V_gg``.
+
+    Internal helper shared by hierlab's modules (not part of the public API).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Outcomes in [0, 1], one per answer.
+    item : numpy.ndarray
+        Item codes 0..n_items-1 per answer.
+    model : numpy.ndarray
+        Model codes 0..n_models-1 per answer.
+    group : numpy.ndarray
+        Group code 0..n_groups-1 of each item (indexed by item code).
+    n_groups : int
+        Number of groups.
+    n_perm : int, default 1999
+        Permutations.
+    seed : int or numpy.random.Generator, default 0
+        Randomness of the permutations.
+
+    Returns
+    -------
+    tuple
+        ``(statistic, p_value, per_group_statistic, per_group_p_value)``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> item = np.repeat(np.arange(40), 3); model = np.tile(np.arange(3), 40)
+    >>> y = (rng.random(120) < 0.6).astype(float)
+    >>> stat, p, _, _ = item_permutation_test(y, item, model, np.arange(40) % 2, 2, n_perm=199)
+    >>> 0 < p <= 1
+    True
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n_items = int(item.max()) + 1
+    n_models = int(model.max()) + 1
+    sums = np.bincount(model, weights=y, minlength=n_models)
+    counts = np.bincount(model, minlength=n_models).astype(float)
+    resid = y - (sums / counts)[model]
+    r = np.zeros((n_items, n_models))
+    present = np.zeros((n_items, n_models))
+    np.add.at(r, (item, model), resid)
+    np.add.at(present, (item, model), 1.0)
+    total = r.sum(axis=1)  # R_i
+    cross = r.T @ r  # S (models x models)
+    n_per_model = present.sum(axis=0)
+    k = n_groups
+    labels = np.concatenate(
+        [group[None, :], np.array([rng.permutation(group) for _ in range(n_perm)])]
+    )
+    stats_all = np.empty(len(labels))
+    stats_one = np.empty((len(labels), k))
+    chunk = max(1, int(2e7 // max(1, k * n_items)))
+    eye = np.eye(k)
+    for start in range(0, len(labels), chunk):  # chunks of permutations, vectorised inside
+        lab = labels[start : start + chunk]
+        onehot = eye[lab].transpose(0, 2, 1)  # (c, k, items)
+        u = onehot @ total  # (c, k)
+        d = onehot @ (total**2)  # (c, k)
+        b = (onehot @ present) / np.where(n_per_model > 0, n_per_model, 1.0)  # (c, k, m)
+        q = onehot @ (total[:, None] * r)  # (c, k, m)
+        bq = b @ q.transpose(0, 2, 1)
+        v = (
+            d[:, :, None] * eye[None]
+            - q @ b.transpose(0, 2, 1)
+            - bq
+            + b @ cross @ b.transpose(0, 2, 1)
+        )
+        diag = np.einsum("cii->ci", v)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stats_one[start : start + len(lab)] = np.where(diag > 1e-12, u**2 / diag, 0.0)
+        sub_u, sub_v = u[:, 1:], v[:, 1:, 1:]
+        sol = np.linalg.pinv(sub_v, hermitian=True) @ sub_u[:, :, None]
+        stats_all[start : start + len(lab)] = np.einsum("ci,ci->c", sub_u, sol[:, :, 0])
+    observed, null = stats_all[0], stats_all[1:]
+    tol = 1e-9 * max(1.0, abs(observed))
+    p = (1 + np.sum(null >= observed - tol)) / (n_perm + 1)
+    one_obs, one_null = stats_one[0], stats_one[1:]
+    p_one = (1 + np.sum(one_null >= one_obs[None, :] - 1e-9 * np.maximum(1, one_obs), axis=0)) / (
+        n_perm + 1
+    )
+    return float(observed), float(p), one_obs, p_one
