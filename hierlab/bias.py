@@ -85,6 +85,8 @@ __all__ = [
 
 #: Fewest successes (and failures) a group needs before its regression test is trusted.
 SPARSE_COUNT = 5
+#: Up to this many groups, Firth fallbacks give profile intervals (Wald beyond).
+PROFILE_GROUPS = 12
 
 
 def _frame(results: Any, what: str = "`results`") -> pl.DataFrame:
@@ -1012,17 +1014,20 @@ def _fallback_effects(
     others = [g for g in levels if g != ref]
     x, k, n, _ = _cells(data, levels, ref)
     names = ["Intercept", *others] + [f"model {i}" for i in range(x.shape[1] - 1 - len(others))]
+    permute = n_perm > 0 and _item_arrays(data, levels) is not None
     fit = fit_firth_cells(
         x,
         k,
         trials=n,
         names=names,
         confidence=confidence,
-        interval="profile",
+        # profile intervals cost a few constrained fits per group: for many groups, Wald
+        interval="profile" if len(others) <= PROFILE_GROUPS else "wald",
+        tests=not permute,
         profile=list(range(1, 1 + len(others))),
     )
     table = fit.table.slice(1, len(others)).rename({"term": "group"})
-    if n_perm > 0 and _item_arrays(data, levels) is not None:
+    if permute:
         rng = _rng(seed)
         pvals = []
         for g in others:  # one permutation test per group against the reference
@@ -1405,7 +1410,6 @@ def model_group_interaction(
             f"An interaction needs at least two groups; {group!r} has {format_items(levels)}."
         )
     null_hypothesis = f"{model_b}'s differences between {group} groups equal {model_a}'s"
-    data["m"] = np.where(data["m"] == model_a, "a", "b")
     problems = _problems(data, levels, levels[0], interaction=True)
     if problems and bool(np.isin(data["y"].to_numpy(), [0.0, 1.0]).all()):
         notes = _warn_fallback(
@@ -1413,7 +1417,6 @@ def model_group_interaction(
             "the test is item-matched (items the two models disagree on) with a "
             "permutation p-value",
         )
-        data["m"] = np.where(data["m"] == "a", model_a, model_b)
         statistic, p_value, table = _discordant_interaction(
             data, levels, model_a, model_b, n_perm, seed, 0.95
         )
@@ -1432,7 +1435,7 @@ def model_group_interaction(
         if problems
         else ()
     )
-    data["is_b"] = (data["m"] == "b").astype(float)
+    data["is_b"] = (data["m"] == model_b).astype(float)
     fitted = fit_logit("y ~ C(g) * is_b", data, data["i"])
     names = [n for n in fitted.params.index if n.endswith(":is_b")]
     test = wald_test(fitted, [{n: 1.0} for n in names], null_hypothesis=null_hypothesis)
