@@ -467,6 +467,32 @@ def _row_list(frame: pl.DataFrame, mask: pl.Series | np.ndarray, keys: Sequence[
     return "; ".join(shown) + more
 
 
+def check_unique(frame: pl.DataFrame, keys: Sequence[str], what: str) -> None:
+    """Raise :class:`~hierlab.errors.DuplicateRowsError` naming keys found on several rows.
+
+    Internal helper shared by hierlab's modules (not part of the public API).
+
+    Examples
+    --------
+    >>> check_unique(pl.DataFrame({"model": ["a", "b"], "item": ["x", "x"]}), ["model", "item"], "t")
+    """
+    keys = list(keys)
+    dup = frame.group_by(keys).len().filter(pl.col("len") > 1)
+    if not dup.height:
+        return
+    pairs = [
+        f"{tuple(r[:-1]) if len(r) > 2 else repr(r[0])} ({r[-1]} rows)"
+        for r in dup.sort(keys).head(5).iter_rows()
+    ]
+    more = f" and {dup.height - 5} more" if dup.height > 5 else ""
+    label = "(" + ", ".join(keys) + ")" if len(keys) > 1 else keys[0]
+    raise DuplicateRowsError(
+        f"{what} has {dup.height} {label} pair(s) on more than one row: "
+        f"{', '.join(pairs)}{more}. Keep one row per model and item (e.g. "
+        f".unique({keys!r}, keep='first')) or aggregate them first."
+    )
+
+
 def check_results(
     results: Any,
     *,
@@ -563,19 +589,7 @@ def check_results(
         )
     frame = frame.with_columns(y.alias(correct))
     if item is not None:
-        dup = frame.group_by(keys).len().filter(pl.col("len") > 1)
-        if dup.height:
-            pairs = [
-                f"{tuple(r[:-1]) if len(r) > 2 else repr(r[0])} ({r[-1]} rows)"
-                for r in dup.sort(keys).head(5).iter_rows()
-            ]
-            more = f" and {dup.height - 5} more" if dup.height > 5 else ""
-            label = "(" + ", ".join(keys) + ")" if len(keys) > 1 else keys[0]
-            raise DuplicateRowsError(
-                f"{what} has {dup.height} {label} pair(s) on more than one row: "
-                f"{', '.join(pairs)}{more}. Keep one row per model and item (e.g. "
-                f".unique({keys!r}, keep='first')) or aggregate them first."
-            )
+        check_unique(frame, keys, what)
     for g in groups:
         null = frame[g].is_null()
         if frame[g].dtype.is_float():

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, MissingValueError
 from hierlab.geo import (
     EARTH_RADIUS_KM,
     NearestPlaces,
@@ -53,8 +53,13 @@ def test_accuracy_at_k_convention_and_presets() -> None:
     assert tuple(accuracy_at_k(d, thresholds_km=EARTHWHERE_THRESHOLDS_KM)) == (
         EARTHWHERE_THRESHOLDS_KM
     )
-    with pytest.raises(InvalidValueError, match="NaN"):
-        accuracy_at_k(np.array([np.nan]))
+    # a missing answer (NaN) is wrong by default, excluded or refused by choice
+    assert accuracy_at_k(np.array([0.5, np.nan]), thresholds_km=(1.0,)) == {1.0: 0.5}
+    assert accuracy_at_k(np.array([0.5, np.nan]), thresholds_km=(1.0,), on_missing="exclude") == {
+        1.0: 1.0
+    }
+    with pytest.raises(MissingValueError, match=r"position\(s\) 0"):
+        accuracy_at_k(np.array([np.nan]), on_missing="raise")
 
 
 def test_reverse_geocode_reuses_one_index_per_table() -> None:
