@@ -16,6 +16,7 @@ from hierlab.plot.irt import (
     profile_heatmap,
     wright_map,
 )
+from hierlab.plot.leaderboard import leaderboard_plot
 from hierlab.plot.maps import choropleth, coverage_map
 from hierlab.plot.save import chart_spec, save
 from hierlab.plot.taxonomy import edge_comparison_plot
@@ -41,6 +42,7 @@ __all__ = [
     "icc_plot",
     "icicle",
     "information_plot",
+    "leaderboard_plot",
     "paper_config",
     "profile_dots",
     "profile_heatmap",
