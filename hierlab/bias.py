@@ -1573,7 +1573,9 @@ def shrink_along_tree(
     tree : Tree
         The hierarchy the items sit in.
     results : polars or pandas DataFrame
-        One row per result with the item's node and the outcome.
+        One row per result with the item's node and the outcome (with ``model`` and
+        ``item`` columns, one row per pair; a null node or outcome is an error naming the
+        rows, a node not in the tree an :class:`~hierlab.errors.UnknownNodeError`).
     node : str, default "node"
         Column of each result's node (id or path).
     correct : str, default "correct"
@@ -1599,14 +1601,17 @@ def shrink_along_tree(
     tree = as_tree(tree)
     frame = _frame(results)
     require_columns(frame, [_column(node, "node"), _column(correct, "correct")], "`results`")
-    frame = frame.filter(pl.col(correct).is_not_null())
+    keyed = "model" in frame.columns and "item" in frame.columns
+    frame = check_results(
+        frame,
+        correct=correct,
+        model="model" if keyed else None,
+        item="item" if keyed else None,
+        group=node,
+        what="The results table",
+    )
     nodes = tree.node_ids(frame[node], what=f"the {node!r} column")
-    y = frame[correct].cast(pl.Float64).to_numpy()
-    if len(y) == 0 or (y < 0).any() or (y > 1).any():
-        raise InvalidValueError(
-            f"{correct!r} must hold outcomes in [0, 1] (and at least one), got "
-            f"{format_items(np.unique(y[(y < 0) | (y > 1)]).tolist()) or 'none'}."
-        )
+    y = frame[correct].to_numpy()
     if max_depth is not None and (
         isinstance(max_depth, bool) or not isinstance(max_depth, int | np.integer)
     ):
