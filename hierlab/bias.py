@@ -153,6 +153,8 @@ class Disaggregation(Result):
         Whether the outcome is 0/1 (then counts give score intervals).
     cluster : str or None
         The resampling unit of the bootstrap when it is larger than an item (None: items).
+    n_units : tuple of int
+        Resampling units (items or clusters) of each group, in the order of ``groups``.
 
     Examples
     --------
@@ -173,6 +175,7 @@ class Disaggregation(Result):
     min_size: int
     binary: bool = True
     cluster: str | None = None
+    n_units: tuple[int, ...] = ()
 
     def summary(self) -> Summary:
         """Summarise the disaggregation: sizes and the estimates table.
@@ -238,6 +241,33 @@ def _cluster_bootstrap(
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, g, :] = np.where(counts > 0, sums / counts, np.nan)
     return out
+
+
+def _expanded_tail(confidence: float, clusters: Any) -> np.ndarray:
+    """Tail probability of the expanded percentile interval (Hesterberg 2015).
+
+    Percentile intervals from few clusters are too narrow (the bootstrap variance is
+    ``(G - 1) / G`` of the variance and ignores the t distribution); taking the
+    percentiles at ``Phi(-sqrt(G / (G - 1)) t_{G-1}(1 - alpha / 2))`` instead of
+    ``alpha / 2`` corrects both.
+    """
+    from scipy.stats import norm, t
+
+    g = np.maximum(np.asarray(clusters, dtype=float), 2.0)
+    return norm.cdf(-np.sqrt(g / (g - 1)) * t.ppf(0.5 + confidence / 2, g - 1))
+
+
+def _column_quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Quantile ``q[c]`` of each column ``x[:, c]``, ignoring NaN (as ``np.nanquantile``)."""
+    ordered = np.sort(x, axis=0)  # NaN sort last
+    valid = np.sum(~np.isnan(x), axis=0)
+    h = np.maximum(valid - 1, 0) * q
+    below = np.floor(h).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(valid - 1, 0))
+    cols = np.arange(x.shape[1])
+    low, high = ordered[below, cols], ordered[above, cols]
+    out = low + (h - below) * (high - low)
+    return np.where(valid > 0, out, np.nan)
 
 
 def _codes(values: pl.Series, levels: list[str], name: str) -> pl.DataFrame:
@@ -413,6 +443,7 @@ def disaggregate(
     k, mj = units["k"].to_numpy(), units["mj"].to_numpy()
     sums[k, mj] = units["s"].to_numpy()
     counts[k, mj] = units["c"].to_numpy()
+    n_units = np.bincount(unit_keys["gj"].to_numpy(), minlength=len(groups))
     reps = (
         _cluster_bootstrap(sums, counts, unit_keys["gj"].to_numpy(), len(groups), n_boot, rng)
         if n_boot > 0
@@ -429,11 +460,10 @@ def disaggregate(
                 "intervals come from the bootstrap: give n_boot > 0."
             )
         gi, mi = agg["gj"].to_numpy(), agg["mj"].to_numpy()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            lo = np.nanquantile(reps[:, gi, mi], (1 - confidence) / 2, axis=0)
-            hi = np.nanquantile(reps[:, gi, mi], (1 + confidence) / 2, axis=0)
-        interval = "cluster bootstrap"
+        tails = _expanded_tail(confidence, np.asarray(n_units)[gi])
+        cells = reps[:, gi, mi]
+        lo, hi = _column_quantiles(cells, tails), _column_quantiles(cells, 1 - tails)
+        interval = "cluster bootstrap (expanded percentile)"
     table = pl.DataFrame(
         {
             "model": agg["m"],
@@ -457,6 +487,7 @@ def disaggregate(
         min_size=min_size,
         binary=binary,
         cluster=None if unit_col == item else unit_col,
+        n_units=tuple(int(u) for u in n_units),
     )
 
 
@@ -479,9 +510,10 @@ class Disparity(Result):
         One row per model: ``model, n_groups`` (ranked), ``n_small`` (not ranked),
         ``best_group, worst_group, best, worst``, ``gap`` (best - worst) with
         ``gap_ci_low, gap_ci_high``, ``ratio`` (best / worst) and ``relative_gap``
-        (ratio - 1, "X% higher") with their ``*_ci_low, *_ci_high``, ``statistic`` (the
-        largest studentised pairwise difference), ``p_value`` (all ranked groups equal)
-        and ``note`` (why a value is missing or unbounded).
+        (ratio - 1, "X% higher") with their ``*_ci_low, *_ci_high``, ``statistic`` and
+        ``p_value`` of the test that all ranked groups are equal (Pearson chi-square for
+        0/1 outcomes, the largest studentised pairwise difference otherwise) and
+        ``note`` (why a value is missing or unbounded).
     pairs : polars.DataFrame
         Every pair of ranked groups: ``model, group_a, group_b, difference, ci_low,
         ci_high, significant`` (simultaneous intervals; ``significant`` when 0 is
@@ -566,6 +598,25 @@ def _variance_floor(var: np.ndarray, est: np.ndarray, n: np.ndarray) -> np.ndarr
     return np.where(var > 0, var, tilde * (1 - tilde) / (n + 2))
 
 
+def _homogeneity(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Pearson chi-square test that independent proportions ``k / n`` are all equal."""
+    from scipy.stats import chi2
+
+    pooled = k.sum() / n.sum()
+    if pooled in (0.0, 1.0):
+        return 0.0, 1.0
+    statistic = float(np.sum((k - n * pooled) ** 2 / (n * pooled * (1 - pooled))))
+    return statistic, float(chi2.sf(statistic, len(k) - 1))
+
+
+def _t_over_z(confidence: float, units: float) -> float:
+    """Ratio of the t quantile (``units - 1`` df) to the normal quantile."""
+    from scipy.stats import norm, t
+
+    q = 0.5 + confidence / 2
+    return float(t.ppf(q, max(units - 1, 1)) / norm.ppf(q))
+
+
 def _max_t(reps: np.ndarray, est: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, float]:
     """(B,) bootstrap max over pairs of |(d*_ab - d_ab)| / s_ab and the observed max |d|/s."""
     k = len(est)
@@ -585,11 +636,18 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
 
     Among the groups with at least ``min_size`` items (smaller groups are listed in
     ``.small`` and not ranked), ``gap`` = best - worst, ``ratio`` = best / worst and
-    ``relative_gap`` = ratio - 1 (the "X% higher" of papers). Their intervals are the
-    max-T simultaneous intervals of the pair (over every pair of ranked groups, from
-    the cluster bootstrap of :func:`disaggregate`; the ratio's on the log scale), so
-    they remain valid after the best and worst were chosen and can contain 0 (or 1):
-    "no gap" is a possible answer. ``p_value`` tests that all ranked groups are equal.
+    ``relative_gap`` = ratio - 1 (the "X% higher" of papers). Their intervals are
+    simultaneous over every pair of ranked groups: the bootstrap distribution of the
+    largest studentised pairwise deviation (max-T, from the cluster bootstrap of
+    :func:`disaggregate`) sets one critical value for all pairs, so the intervals remain
+    valid after the best and worst were chosen and can contain 0 (or 1): "no gap" is a
+    possible answer. For 0/1 outcomes with items as the unit, each pair's interval is
+    Newcombe's (difference) or MOVER-R (ratio) at the confidence level that critical
+    value implies, which keeps small groups near 0 or 1 honest; otherwise it is the
+    studentised bootstrap interval with small-sample corrections (variances times
+    G / (G - 1) and the critical value times t_{G-1} / z, G the smallest group's
+    clusters). ``p_value`` tests that all ranked groups are equal (Pearson chi-square
+    for 0/1 outcomes, the max-T bootstrap otherwise).
     Use :func:`contrast` for two groups named in advance (narrower intervals).
 
     Parameters
@@ -613,6 +671,8 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
     >>> bool((disp.table["gap_ci_low"] <= disp.table["gap"]).all())
     True
     """
+    from scipy.stats import norm
+
     if not isinstance(d, Disaggregation):
         raise InputTypeError(
             f"`d` must be a Disaggregation (from disaggregate), got {type(d).__name__}."
@@ -649,43 +709,78 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
         est = ranked["estimate"].to_numpy()
         n = ranked["n"].to_numpy().astype(float)
         reps = d.replicates[:, idx, j]
-        var = _variance_floor(np.var(reps, axis=0, ddof=1), est, n)
+        units = np.asarray(d.n_units, dtype=float)[idx] if d.n_units else n
+        units = np.maximum(units, 2.0)
+        # small-sample corrections: bootstrap variances x G / (G - 1), and the critical
+        # value widened by t_{G-1} / z for the smallest group (as the expanded percentile)
+        var = _variance_floor(np.var(reps, axis=0, ddof=1), est, n) * units / (units - 1)
         null, observed = _max_t(reps, est, var)
-        crit = float(np.quantile(null, confidence))
+        crit = float(np.quantile(null, confidence)) * _t_over_z(confidence, units.min())
         best, worst = int(np.argmax(est)), int(np.argmin(est))
-        s_bw = float(np.sqrt(var[best] + var[worst]))
         gap = float(est[best] - est[worst])
+        counts = d.binary and d.cluster is None
+        if counts:
+            # 0/1 outcomes, items independent: score-type intervals (Newcombe for the
+            # difference, MOVER-R for the ratio) at the level that the max-T critical
+            # value implies, so small groups near 0 or 1 keep their coverage
+            raw = float(
+                np.quantile(
+                    _max_t(reps, est, _variance_floor(np.var(reps, axis=0, ddof=1), est, n))[0],
+                    confidence,
+                )
+            )
+            level = float(2 * norm.cdf(raw) - 1)
+            k = np.round(est * n)
+            lo, hi = newcombe_interval(
+                k[[best]], n[[best]], k[[worst]], n[[worst]], confidence=level
+            )
+            gap_lo, gap_hi = float(lo[0]), float(hi[0])
+            chi2_stat, chi2_p = _homogeneity(k, n)
+            statistic, p_value = chi2_stat, chi2_p
+        else:
+            s_bw = float(np.sqrt(var[best] + var[worst]))
+            gap_lo, gap_hi = gap - crit * s_bw, gap + crit * s_bw
+            statistic = observed
+            p_value = float((1 + np.sum(null >= observed - 1e-12)) / (n_boot + 1))
         row.update(
             best_group=names[best],
             worst_group=names[worst],
             best=float(est[best]),
             worst=float(est[worst]),
             gap=gap,
-            gap_ci_low=gap - crit * s_bw,
-            gap_ci_high=gap + crit * s_bw,
-            statistic=observed,
-            p_value=float((1 + np.sum(null >= observed - 1e-12)) / (n_boot + 1)),
+            gap_ci_low=gap_lo,
+            gap_ci_high=gap_hi,
+            statistic=statistic,
+            p_value=p_value,
         )
         if est[worst] > 0:
-            floor = 0.5 / n
-            log_est = np.log(np.maximum(est, floor))
-            log_reps = np.log(np.maximum(reps, floor[None, :]))
-            log_var = np.var(log_reps, axis=0, ddof=1)
-            log_var = np.where(log_var > 0, log_var, _variance_floor(log_var, est, n) / est**2)
-            log_null, _ = _max_t(log_reps, log_est, log_var)
-            log_crit = float(np.quantile(log_null, confidence))
-            log_gap = log_est[best] - log_est[worst]
-            half = log_crit * float(np.sqrt(log_var[best] + log_var[worst]))
             ratio = float(est[best] / est[worst])
+            if counts:
+                rlo, rhi = ratio_interval(
+                    k[[best]], n[[best]], k[[worst]], n[[worst]], confidence=level
+                )
+                ratio_lo, ratio_hi = float(rlo[0]), float(rhi[0])
+            else:
+                floor = 0.5 / n
+                log_est = np.log(np.maximum(est, floor))
+                log_reps = np.log(np.maximum(reps, floor[None, :]))
+                log_var = np.var(log_reps, axis=0, ddof=1)
+                log_var = np.where(log_var > 0, log_var, _variance_floor(log_var, est, n) / est**2)
+                log_var = log_var * units / (units - 1)
+                log_null, _ = _max_t(log_reps, log_est, log_var)
+                log_crit = float(np.quantile(log_null, confidence)) * _t_over_z(
+                    confidence, units.min()
+                )
+                log_gap = log_est[best] - log_est[worst]
+                half = log_crit * float(np.sqrt(log_var[best] + log_var[worst]))
+                ratio_lo, ratio_hi = float(np.exp(log_gap - half)), float(np.exp(log_gap + half))
             row.update(
                 ratio=ratio,
-                ratio_ci_low=float(np.exp(log_gap - half)),
-                ratio_ci_high=float(np.exp(log_gap + half)),
-            )
-            row.update(
+                ratio_ci_low=ratio_lo,
+                ratio_ci_high=ratio_hi,
                 relative_gap=ratio - 1,
-                relative_gap_ci_low=row["ratio_ci_low"] - 1,
-                relative_gap_ci_high=row["ratio_ci_high"] - 1,
+                relative_gap_ci_low=ratio_lo - 1,
+                relative_gap_ci_high=ratio_hi - 1,
             )
         else:
             row["note"] = (
@@ -693,13 +788,25 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
                 "relative gap are unbounded; report the gap."
             )
         rows.append(row)
-        for a in range(len(est) - 1):  # pairs of a few groups
-            for b in range(a + 1, len(est)):
-                diff = float(est[a] - est[b])
-                half = crit * float(np.sqrt(var[a] + var[b]))
-                pair_rows.append(
-                    (m, names[a], names[b], diff, diff - half, diff + half, abs(diff) > half)
+        ia, ib = np.triu_indices(len(est), k=1)
+        diffs = est[ia] - est[ib]
+        if counts:
+            plo, phi = newcombe_interval(k[ia], n[ia], k[ib], n[ib], confidence=level)
+        else:
+            half = crit * np.sqrt(var[ia] + var[ib])
+            plo, phi = diffs - half, diffs + half
+        for a, b, diff, lo_ab, hi_ab in zip(ia, ib, diffs, plo, phi, strict=True):
+            pair_rows.append(
+                (
+                    m,
+                    names[a],
+                    names[b],
+                    float(diff),
+                    float(lo_ab),
+                    float(hi_ab),
+                    bool(lo_ab > 0 or hi_ab < 0),
                 )
+            )
     schema: dict[str, Any] = {
         "model": pl.String,
         "n_groups": pl.Int64,
@@ -814,7 +921,6 @@ def contrast(
             "This outcome's contrasts come from the bootstrap: disaggregate with n_boot >= 50."
         )
     wide = d.table.filter(pl.col("group").is_in([group_a, group_b]))
-    tail = (1 - confidence) / 2
     ga, gb = d.groups.index(group_a), d.groups.index(group_b)
     rows = []
     for j, m in enumerate(d.models):  # a few models
@@ -853,13 +959,15 @@ def contrast(
             diff = ra - rb
             with np.errstate(divide="ignore", invalid="ignore"):
                 rr = np.where(rb > 0, ra / rb, np.inf)
+            units = min(d.n_units[ga], d.n_units[gb]) if d.n_units else min(na, nb)
+            tail = float(_expanded_tail(confidence, units))
             row.update(
                 difference_ci_low=float(np.quantile(diff, tail)),
                 difference_ci_high=float(np.quantile(diff, 1 - tail)),
                 ratio_ci_low=float(np.quantile(rr, tail)),
                 ratio_ci_high=float(np.quantile(rr, 1 - tail)),
                 p_value=float(min(1.0, 2 * min(np.mean(diff <= 0), np.mean(diff >= 0)))),
-                interval="cluster bootstrap",
+                interval="cluster bootstrap (expanded percentile)",
             )
         if ratio is None:
             notes.append(f"{group_b!r} has no right answers: the ratio is unbounded")

@@ -85,8 +85,31 @@ def test_cluster_bootstrap_coverage_for_a_continuous_metric() -> None:
             0, named=True
         )
         hits.append(row["ci_low"] <= 0.5 <= row["ci_high"])
-    assert row["interval"] == "cluster bootstrap"
+    assert row["interval"].startswith("cluster bootstrap")
     assert 0.88 <= np.mean(hits) <= 0.99
+
+
+def test_bootstrap_interval_is_the_expanded_percentile_of_its_replicates() -> None:
+    """Every cell's interval: replicate percentiles at Phi(-sqrt(G/(G-1)) t_{G-1}), by hand."""
+    from scipy.stats import norm, t
+
+    rng = np.random.default_rng(3)
+    sizes = {"a": 12, "b": 40, "c": 7}
+    table = pl.DataFrame(
+        {
+            "model": ["m1"] * 59 + ["m2"] * 59,
+            "item": [f"i{k}" for k in range(59)] * 2,
+            "score": rng.beta(2, 3, 118),
+            "region": [g for g, n in sizes.items() for _ in range(n)] * 2,
+        }
+    )
+    d = disaggregate(table, "region", correct="score", n_boot=300, seed=1, confidence=0.9)
+    for row in d.table.iter_rows(named=True):
+        g = sizes[row["group"]]
+        tail = norm.cdf(-np.sqrt(g / (g - 1)) * t.ppf(0.95, g - 1))
+        cell = d.replicates[:, d.groups.index(row["group"]), d.models.index(row["model"])]
+        assert np.quantile(cell, tail) == pytest.approx(row["ci_low"])
+        assert np.quantile(cell, 1 - tail) == pytest.approx(row["ci_high"])
 
 
 def test_heterogeneity_test_has_the_right_size() -> None:

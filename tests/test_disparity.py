@@ -91,7 +91,7 @@ def test_contrast_bootstraps_scores_and_flags_small_groups() -> None:
         {"model": "m", "item": np.arange(92), "correct": y, "region": ["a"] * 80 + ["b"] * 12}
     )
     row = contrast(disaggregate(table, "region", n_boot=300), "a", "b").row(0, named=True)
-    assert row["interval"] == "cluster bootstrap"
+    assert row["interval"].startswith("cluster bootstrap")
     assert row["difference_ci_low"] < row["difference"] < row["difference_ci_high"]
     assert "'b' has 12 items" in row["note"]
 
