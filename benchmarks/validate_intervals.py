@@ -112,6 +112,22 @@ def disparity_ratio_selected(reps: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(hits)
 
 
+def disparity_scores(reps: int, rng: np.random.Generator) -> np.ndarray:
+    """Score outcomes (studentised bootstrap max-T): 4 regions of Beta scores, selected pair."""
+    sizes, shapes = (60, 80, 100, 40), ((2.2, 1.8), (2.4, 1.6), (2.6, 1.4), (2.8, 1.2))
+    means = [a / (a + b) for a, b in shapes]
+    hits = []
+    for r in range(reps):
+        y = np.concatenate([rng.beta(a, b, n) for (a, b), n in zip(shapes, sizes, strict=True)])
+        groups = np.concatenate([[f"g{j}"] * n for j, n in enumerate(sizes)])
+        row = disparity(disaggregate(_results(y, groups), "region", n_boot=500, seed=r)).table.row(
+            0, named=True
+        )
+        truth = means[int(row["best_group"][1:])] - means[int(row["worst_group"][1:])]
+        hits.append(row["gap_ci_low"] <= truth <= row["gap_ci_high"])
+    return np.array(hits)
+
+
 def contrast_difference(reps: int, rng: np.random.Generator) -> np.ndarray:
     """Newcombe interval of a directed contrast: 100 vs 40 items, 0.6 vs 0.45."""
     ka, kb = rng.binomial(100, 0.6, reps), rng.binomial(40, 0.45, reps)
@@ -331,6 +347,7 @@ COVERAGE_CHECKS: dict[str, tuple[Callable[[int, np.random.Generator], np.ndarray
     "disparity, equal groups (contains 0)": (disparity_equal, "coverage"),
     "disparity, selected pair (gap)": (disparity_selected, "coverage"),
     "disparity, selected pair (ratio)": (disparity_ratio_selected, "coverage"),
+    "disparity, scores (bootstrap max-T)": (disparity_scores, "coverage"),
     "contrast difference (Newcombe)": (contrast_difference, "coverage"),
     "contrast ratio (MOVER-R)": (contrast_ratio, "coverage"),
     "contrast() end to end": (contrast_through_api, "coverage"),

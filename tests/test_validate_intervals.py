@@ -19,6 +19,7 @@ REPS = {
     "disparity, equal groups (contains 0)": 150,
     "disparity, selected pair (gap)": 100,
     "disparity, selected pair (ratio)": 100,
+    "disparity, scores (bootstrap max-T)": 100,
     "contrast difference (Newcombe)": 4000,
     "contrast ratio (MOVER-R)": 4000,
     "contrast() end to end": 100,
