@@ -711,11 +711,7 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
         reps = d.replicates[:, idx, j]
         units = np.asarray(d.n_units, dtype=float)[idx] if d.n_units else n
         units = np.maximum(units, 2.0)
-        # small-sample corrections: bootstrap variances x G / (G - 1), and the critical
-        # value widened by t_{G-1} / z for the smallest group (as the expanded percentile)
-        var = _variance_floor(np.var(reps, axis=0, ddof=1), est, n) * units / (units - 1)
-        null, observed = _max_t(reps, est, var)
-        crit = float(np.quantile(null, confidence)) * _t_over_z(confidence, units.min())
+        raw_var = _variance_floor(np.var(reps, axis=0, ddof=1), est, n)
         best, worst = int(np.argmax(est)), int(np.argmin(est))
         gap = float(est[best] - est[worst])
         counts = d.binary and d.cluster is None
@@ -723,12 +719,7 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
             # 0/1 outcomes, items independent: score-type intervals (Newcombe for the
             # difference, MOVER-R for the ratio) at the level that the max-T critical
             # value implies, so small groups near 0 or 1 keep their coverage
-            raw = float(
-                np.quantile(
-                    _max_t(reps, est, _variance_floor(np.var(reps, axis=0, ddof=1), est, n))[0],
-                    confidence,
-                )
-            )
+            raw = float(np.quantile(_max_t(reps, est, raw_var)[0], confidence))
             level = float(2 * norm.cdf(raw) - 1)
             k = np.round(est * n)
             lo, hi = newcombe_interval(
@@ -738,6 +729,11 @@ def disparity(d: Disaggregation, *, confidence: float = 0.95, min_size: int = 30
             chi2_stat, chi2_p = _homogeneity(k, n)
             statistic, p_value = chi2_stat, chi2_p
         else:
+            # small-sample corrections: bootstrap variances x G / (G - 1), and the critical
+            # value widened by t_{G-1} / z for the smallest group (as the expanded percentile)
+            var = raw_var * units / (units - 1)
+            null, observed = _max_t(reps, est, var)
+            crit = float(np.quantile(null, confidence)) * _t_over_z(confidence, units.min())
             s_bw = float(np.sqrt(var[best] + var[worst]))
             gap_lo, gap_hi = gap - crit * s_bw, gap + crit * s_bw
             statistic = observed
