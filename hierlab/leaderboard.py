@@ -207,22 +207,24 @@ def compare_models(
         )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     ia, ib = np.triu_indices(len(names), k=1)
-    both = ~np.isnan(matrix[:, ia]) & ~np.isnan(matrix[:, ib])  # items x pairs
-    n = both.sum(axis=0).astype(float)
+    # pair sums over shared items as (models x models) products: no items x pairs arrays
+    present = (~np.isnan(matrix)).astype(float)
+    values = np.nan_to_num(matrix)
+    n = (present.T @ present)[ia, ib]
     if (n == 0).any():
         bad = [(names[a], names[b]) for a, b, k in zip(ia, ib, n, strict=True) if k == 0]
         raise InvalidValueError(
             f"{len(bad)} pair(s) of models share no items, e.g. {bad[0]}; compare models on a "
             "common item set."
         )
-    a_vals = np.where(both, np.nan_to_num(matrix[:, ia]), 0.0)
-    b_vals = np.where(both, np.nan_to_num(matrix[:, ib]), 0.0)
-    est_a, est_b = a_vals.sum(axis=0) / n, b_vals.sum(axis=0) / n
+    sum_shared = values.T @ present  # [a, b]: sum of a's outcomes on items b answered
+    est_a, est_b = sum_shared[ia, ib] / n, sum_shared[ib, ia] / n
     diff = est_a - est_b
     only_a = only_b = None
     if test.startswith("mcnemar"):
-        only_a = (a_vals * (1 - b_vals)).sum(axis=0)
-        only_b = (b_vals * (1 - a_vals)).sum(axis=0)
+        both_right = (values.T @ values)[ia, ib]
+        only_a = sum_shared[ia, ib] - both_right
+        only_b = sum_shared[ib, ia] - both_right
         statistic, p = _mcnemar(only_a, only_b, test)
         lo, hi = paired_difference_interval(only_a, only_b, n, confidence=confidence)
         method = {
@@ -231,7 +233,8 @@ def compare_models(
             "mcnemar-chi2": "McNemar chi-square; Agresti-Min interval",
         }[test]
     else:
-        d = a_vals - b_vals  # items x pairs (0 where not shared)
+        both = (present[:, ia] * present[:, ib]).astype(bool)  # items x pairs
+        d = np.where(both, values[:, ia] - values[:, ib], 0.0)  # 0 where not shared
         n_items = len(d)
         draws = rng.integers(0, n_items, size=(n_boot, n_items))
         weights = np.zeros((n_boot, n_items))
