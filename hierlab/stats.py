@@ -477,6 +477,8 @@ def check_unique(frame: pl.DataFrame, keys: Sequence[str], what: str) -> None:
     >>> check_unique(pl.DataFrame({"model": ["a", "b"], "item": ["x", "x"]}), ["model", "item"], "t")
     """
     keys = list(keys)
+    if frame.select(pl.struct(keys).n_unique()).item() == frame.height:  # the quick check
+        return
     dup = frame.group_by(keys).len().filter(pl.col("len") > 1)
     if not dup.height:
         return
