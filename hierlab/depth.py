@@ -5,20 +5,32 @@ every function takes the tree first. Each analysis returns one tidy polars table
 for :mod:`hierlab.plot`:
 
 * :func:`depth_table` — one row per prediction and depth of its true path, with
-  ``correct`` (the prediction's ancestor at that depth is right) and ``conditional``
-  (right given every depth above was right); the input of the regressions;
-* :func:`accuracy_by_depth` — accuracy at each depth with Wilson intervals and
-  chance-normalised accuracy;
+  ``correct`` (the prediction's ancestor at that depth is right: path accuracy),
+  ``label_correct`` (its label is right whatever the path above: the predicted country
+  is right even in the wrong region), ``answered`` (the answer reaches this depth) and
+  ``conditional`` (right given every depth above was right); the input of the
+  regressions;
+* :func:`accuracy_by_depth` — per depth: path accuracy, label accuracy, conditional
+  accuracy (the headline of depth degradation), coverage and selective accuracy, each
+  with Wilson intervals, and chance-normalised accuracy;
 * :func:`survival` — survival ``S_d`` (every depth down to d right) and conditional
   accuracy ``c_d = S_d / S_(d-1)``;
 * :func:`deepest_correct` — distribution of the deepest right depth;
 * :func:`error_lca_depths` — depths at which wrong predictions leave the true path;
 * :func:`depth_regression` — logistic regression of correctness on depth (per model, with
-  item-clustered standard errors) and :func:`compare_slopes` for two models.
+  item-clustered standard errors; Firth's penalised likelihood under separation) and
+  :func:`compare_slopes` for two models.
+
+**Abstention** is its own outcome: a refusal (a null ``pred``, or a value listed in
+``abstain=`` such as ``"unknown"``) abstains at every depth, and an answer that stops at a
+coarser depth (``Europe`` when the truth is a city) abstains below it. Abstentions count
+as not right in path and label accuracy, are left out of selective accuracy, and show in
+``coverage`` (the share of answers that reach the depth).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +38,24 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_polars, require_columns
-from hierlab.errors import EmptyInputError, InputTypeError, InvalidValueError, format_items
+from hierlab.errors import (
+    EmptyInputError,
+    InputTypeError,
+    InvalidValueError,
+    MissingValueError,
+    SeparationWarning,
+    format_items,
+)
 from hierlab.results import Result, Summary, TestResult
 from hierlab.stats import (
+    aggregate_binomial,
     check_confidence,
+    check_results,
+    check_unique,
     coefficient_table,
+    fit_firth_cells,
     fit_logit,
+    separated_cells,
     wald_test,
     wilson_interval,
 )
@@ -59,8 +83,25 @@ def _keys(model: str | None, group: str | list[str] | None) -> list[str]:
     return ([model] if model is not None else []) + [g for g in extra if g != model]
 
 
-def _predictions(tree: Tree, predictions: Any, keys: list[str]) -> tuple[Tree, pl.DataFrame]:
+def _check_abstain(abstain: Any) -> tuple[str, ...]:
+    if isinstance(abstain, str):
+        return (abstain,)
+    if not isinstance(abstain, tuple | list | set | frozenset) or not all(
+        isinstance(a, str) for a in abstain
+    ):
+        raise InputTypeError(
+            f"`abstain` must be a list of answer texts that mean 'no answer' (e.g. "
+            f"['unknown']), got {abstain!r}."
+        )
+    return tuple(abstain)
+
+
+def _predictions(
+    tree: Tree, predictions: Any, keys: list[str], abstain: Any = ()
+) -> tuple[Tree, pl.DataFrame]:
+    """Return validated predictions: node ids in ``true``/``pred`` (-1: a refusal)."""
     tree = as_tree(tree)
+    markers = _check_abstain(abstain)
     frame = as_polars(predictions, "`predictions`")
     require_columns(
         frame,
@@ -71,8 +112,25 @@ def _predictions(tree: Tree, predictions: Any, keys: list[str]) -> tuple[Tree, p
     )
     if frame.height == 0:
         raise EmptyInputError("The predictions table is empty.")
+    if "item" in frame.columns:
+        check_unique(
+            frame, [k for k in (*keys[:1], "item") if k in frame.columns], "The predictions table"
+        )
+    null_true = frame["true"].is_null()
+    if null_true.any():
+        rows = np.flatnonzero(null_true.to_numpy())
+        raise MissingValueError(
+            f"{len(rows)} prediction(s) have no true node (row(s) {format_items(rows[:8].tolist())}); "
+            "every item needs its truth."
+        )
     t = tree.node_ids(frame["true"], what="true")
-    p = tree.node_ids(frame["pred"], what="pred")
+    refused = frame["pred"].is_null()
+    if markers and frame["pred"].dtype == pl.String:
+        refused = refused | frame["pred"].is_in(list(markers))
+    refused_np = refused.to_numpy()
+    p = np.full(frame.height, -1, dtype=np.int64)
+    if (~refused_np).any():
+        p[~refused_np] = tree.node_ids(frame["pred"].filter(~refused), what="pred")
     return tree, frame.with_columns(true=pl.Series(t), pred=pl.Series(p))
 
 
@@ -82,6 +140,7 @@ def depth_table(
     *,
     model: str | None = "model",
     group: str | list[str] | None = None,
+    abstain: Any = (),
 ) -> pl.DataFrame:
     """Expand predictions to one row per prediction and depth 1..depth(true) of its truth.
 
@@ -95,12 +154,18 @@ def depth_table(
         Column of the AI model (None when the table holds one model and no such column).
     group : str or list of str, optional
         Extra grouping columns to carry along (e.g. ``"region"``).
+    abstain : sequence of str, optional
+        ``pred`` values that mean "no answer" (e.g. ``["unknown"]``); a null ``pred`` is
+        always a refusal.
 
     Returns
     -------
     polars.DataFrame
-        The model, group and ``item`` columns (when present), ``depth``, ``correct`` (1/0),
-        ``conditional`` (1/0, or null when a depth above was already wrong), ``chance``
+        The model, group and ``item`` columns (when present), ``depth``, ``correct`` (1/0:
+        the path down to this depth is right), ``label_correct`` (1/0: the label at this
+        depth is right, whatever the path above), ``answered`` (1/0: the answer reaches
+        this depth), ``conditional`` (1/0, or null when a depth above was already wrong),
+        ``chance``
         (probability that a uniform random walk down the tree is right at this depth given
         the depth above: 1 / number of siblings) and ``path_chance`` (that it is right at
         every depth down to this one).
@@ -113,15 +178,25 @@ def depth_table(
     [1, 0, 1, 1]
     """
     keys = _keys(model, group)
-    tree, frame = _predictions(tree, predictions, keys)
+    tree, frame = _predictions(tree, predictions, keys, abstain)
     t = frame["true"].to_numpy()
     p = frame["pred"].to_numpy()
     max_d = int(tree.depth[t].max())
+    if max_d < 1:
+        raise InvalidValueError(
+            "Every true node is the root: there is no depth to score; give the items' nodes."
+        )
     depths = np.arange(1, max_d + 1)
     at_t = tree.ancestor_at(t[:, None], depths[None, :])
-    at_p = tree.ancestor_at(p[:, None], depths[None, :])
+    refused = p < 0
+    at_p = np.where(
+        refused[:, None], -1, tree.ancestor_at(np.maximum(p, 0)[:, None], depths[None, :])
+    )
     valid = at_t >= 0
     right = (at_t == at_p) & valid
+    answered = at_p >= 0
+    labels = tree.label
+    label_right = answered & valid & (labels[np.maximum(at_t, 0)] == labels[np.maximum(at_p, 0)])
     above = np.logical_and.accumulate(np.where(valid, right, True), axis=1)
     prior_ok = np.concatenate([np.ones((len(t), 1), dtype=bool), above[:, :-1]], axis=1)
     parents = tree.parent[np.maximum(at_t, 0)]
@@ -133,6 +208,8 @@ def depth_table(
         {
             "depth": depths[cols],
             "correct": right[rows, cols].astype(np.int8),
+            "label_correct": label_right[rows, cols].astype(np.int8),
+            "answered": answered[rows, cols].astype(np.int8),
             "conditional": pl.Series(
                 np.where(prior_ok[rows, cols], right[rows, cols], -1).astype(np.int8)
             ).replace(-1, None),
@@ -151,25 +228,39 @@ def accuracy_by_depth(
     *,
     model: str | None = "model",
     group: str | list[str] | None = None,
+    abstain: Any = (),
     confidence: float = 0.95,
 ) -> pl.DataFrame:
-    """Compute accuracy at each depth with Wilson intervals and chance-normalised accuracy.
+    """Compute path, label and conditional accuracy, coverage and selective accuracy per depth.
 
-    Accuracy at depth d is the share of predictions whose ancestor at d is right (among
-    predictions whose true path reaches d). ``chance`` is the accuracy of a uniform random
-    walk down the tree (the product of 1 / siblings along the true path, averaged), and
-    ``normalised = (accuracy - chance) / (1 - chance)`` (0 = chance, 1 = perfect).
+    Among the predictions whose true path reaches depth d:
+
+    * ``accuracy`` (path accuracy): the prediction's ancestor at d is the true node;
+    * ``label_accuracy``: its label is the true label, whatever the path above (the
+      predicted country is right even if the region is not), what geolocation and
+      hierarchical-classification papers report per level;
+    * ``conditional``: right at d among those right at d - 1, the headline of depth
+      degradation (how much is lost at each step, not compounded);
+    * ``coverage``: the share of answers that reach d (the rest abstained: refused, or
+      stopped at a coarser depth), and ``selective_accuracy``: path accuracy among them.
+
+    Each comes with a Wilson interval (``<measure>_ci_low, <measure>_ci_high``; plain
+    ``ci_low, ci_high`` for ``accuracy``). ``chance`` is the path accuracy of a uniform
+    random walk down the tree and ``normalised = (accuracy - chance) / (1 - chance)``.
 
     Parameters
     ----------
     tree : Tree
         The hierarchy the predictions live in.
     predictions : polars or pandas DataFrame
-        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths).
+        ``model, item, true, pred`` (``true``/``pred`` are node ids or paths; a null
+        ``pred`` is a refusal).
     model : str or None, default "model"
         Column of the AI model (None for one model without such a column).
     group : str or list of str, optional
         Extra grouping columns (accuracy per model and group).
+    abstain : sequence of str, optional
+        ``pred`` values that mean "no answer" (e.g. ``["unknown"]``).
     confidence : float, default 0.95
         Confidence level of the Wilson intervals.
 
@@ -177,8 +268,10 @@ def accuracy_by_depth(
     -------
     polars.DataFrame
         ``model, [group], depth, n, n_correct, accuracy, ci_low, ci_high, chance,
-        normalised`` (``n`` predictions whose truth reaches the depth, ``n_correct`` of
-        them right there).
+        normalised, label_accuracy, conditional, n_answered, coverage,
+        selective_accuracy`` and the ``*_ci_low, *_ci_high`` of the last four measures
+        (``n`` predictions whose truth reaches the depth, ``n_correct`` of them right
+        there).
 
     Examples
     --------
@@ -190,25 +283,52 @@ def accuracy_by_depth(
     """
     confidence = check_confidence(confidence)
     keys = _keys(model, group)
-    table = depth_table(tree, predictions, model=model, group=group)
+    table = depth_table(tree, predictions, model=model, group=group, abstain=abstain)
     agg = (
         table.group_by([*keys, "depth"], maintain_order=True)
         .agg(
             pl.len().alias("n"),
             pl.col("correct").sum().cast(pl.Int64).alias("n_correct"),
             pl.col("path_chance").mean().alias("chance"),
+            pl.col("label_correct").sum().cast(pl.Int64).alias("n_label"),
+            pl.col("answered").sum().cast(pl.Int64).alias("n_answered"),
+            (pl.col("conditional") == 1).sum().cast(pl.Int64).alias("n_conditional"),
+            pl.col("conditional").is_not_null().sum().cast(pl.Int64).alias("at_risk"),
         )
         .sort([*keys, "depth"])
     )
-    lo, hi = wilson_interval(agg["n_correct"], agg["n"], confidence=confidence)
     acc = agg["n_correct"] / agg["n"]
+    columns: dict[str, Any] = {}
+
+    def measure(name: str, k: pl.Series, n: pl.Series) -> None:
+        lo, hi = wilson_interval(k, n, confidence=confidence)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns[name] = pl.Series(
+                np.where(n > 0, k.to_numpy() / np.maximum(n.to_numpy(), 1), np.nan)
+            )
+        columns[f"{name}_ci_low"] = pl.Series(lo)
+        columns[f"{name}_ci_high"] = pl.Series(hi)
+
+    lo, hi = wilson_interval(agg["n_correct"], agg["n"], confidence=confidence)
+    measure("label_accuracy", agg["n_label"], agg["n"])
+    measure("conditional", agg["n_conditional"], agg["at_risk"])
+    measure("coverage", agg["n_answered"], agg["n"])
+    measure("selective_accuracy", agg["n_correct"], agg["n_answered"])
     return agg.with_columns(
         accuracy=acc,
         ci_low=pl.Series(lo),
         ci_high=pl.Series(hi),
         normalised=(acc - agg["chance"]) / (1 - agg["chance"]),
+        **columns,
     ).select(
         [*keys, "depth", "n", "n_correct", "accuracy", "ci_low", "ci_high", "chance", "normalised"]
+        + [c for m in ("label_accuracy", "conditional") for c in (m, f"{m}_ci_low", f"{m}_ci_high")]
+        + ["n_answered"]
+        + [
+            c
+            for m in ("coverage", "selective_accuracy")
+            for c in (m, f"{m}_ci_low", f"{m}_ci_high")
+        ]
     )
 
 
@@ -396,7 +516,15 @@ class DepthRegression(Result):
     n : int
         Number of (prediction, depth) rows fitted.
     fitted : Any
-        The statsmodels results object.
+        The statsmodels results object (or the Firth fit under separation).
+    method : str
+        How the slopes were estimated.
+    warnings : tuple of str
+        Separation or sparse depths met (the slopes then come from Firth's penalised
+        likelihood).
+    covariance : polars.DataFrame or None
+        Covariance of the slopes (``model`` plus one column per model), used by
+        :func:`compare_slopes`.
 
     Examples
     --------
@@ -412,6 +540,9 @@ class DepthRegression(Result):
     confidence: float
     n: int
     fitted: Any = field(default=None, repr=False)
+    method: str = "logistic regression, item-clustered SEs"
+    warnings: tuple[str, ...] = ()
+    covariance: pl.DataFrame | None = field(default=None, repr=False)
 
     def summary(self) -> Summary:
         """Summarise the regression: the slopes table and the equal-slopes test.
@@ -432,9 +563,10 @@ class DepthRegression(Result):
                 ("equal slopes: p-value", self.equal_slopes.p_value),
             ]
         return Summary(
-            "Depth regression: logit P(correct) = a_model + b_model * depth (item-clustered SEs)",
+            f"Depth regression: logit P(correct) = a_model + b_model * depth ({self.method})",
             facts=facts,
             tables={"slopes per depth": self.slopes},
+            notes=self.warnings,
         )
 
     def to_polars(self) -> pl.DataFrame:
@@ -461,6 +593,13 @@ def depth_regression(
     confidence: float = 0.95,
 ) -> DepthRegression:
     """Fit ``logit P(correct) = a_model + b_model * depth`` with item-clustered SEs.
+
+    When a model's outcomes are perfectly separated by depth (all right down to some
+    depth and all wrong below, so the maximum likelihood slope is infinite) or a model
+    has fewer than 5 right or 5 wrong answers, a
+    :class:`~hierlab.errors.SeparationWarning` is raised and the slopes come from Firth's
+    penalised likelihood (finite; standard errors from the penalised information, which
+    treat a prediction's depths as independent).
 
     Parameters
     ----------
@@ -489,8 +628,15 @@ def depth_regression(
     >>> bool((reg.slopes["estimate"] < 0).all())
     True
     """
+    from scipy.stats import chi2
+
     confidence = check_confidence(confidence)
     frame = as_polars(table, "`table`")
+    for value, name in ((model, "model"), (depth, "depth"), (correct, "correct")):
+        if not isinstance(value, str):
+            raise InputTypeError(f"`{name}` must be a column name, got {value!r}.")
+    if cluster is not None and not isinstance(cluster, str):
+        raise InputTypeError(f"`cluster` must be a column name or None, got {cluster!r}.")
     require_columns(
         frame,
         [model, depth, correct] + ([cluster] if cluster else []),
@@ -498,6 +644,13 @@ def depth_regression(
         "Build it with depth_table(tree, predictions), or name the columns with "
         "model=, depth=, correct= and cluster=.",
     )
+    if frame.height == 0:
+        raise EmptyInputError("The depth table is empty.")
+    frame = check_results(
+        frame, correct=correct, model=model, item=None, group=[depth], what="The depth table"
+    )
+    if cluster and depth in frame.columns:
+        check_unique(frame, [model, cluster, depth], "The depth table")
     columns = [
         pl.col(model).cast(pl.String).alias("m"),
         pl.col(depth).cast(pl.Float64).alias("d"),
@@ -505,14 +658,96 @@ def depth_regression(
     ]
     if cluster:
         columns.append(pl.col(cluster).cast(pl.String).alias("g"))
-    data = frame.select(columns).drop_nulls()
+    data = frame.select(columns)
+    if cluster and data["g"].null_count():
+        raise MissingValueError(
+            f"{data['g'].null_count()} row(s) have no {cluster!r}: clustered SEs need it."
+        )
     models = sorted(data["m"].unique().to_list())
-    if not models:
-        raise EmptyInputError("The depth table has no rows with a model, a depth and an outcome.")
+    flat = data.group_by("m").agg(pl.col("d").n_unique().alias("k")).filter(pl.col("k") < 2)
+    if flat.height:
+        raise InvalidValueError(
+            f"A depth regression needs at least two depths per model; "
+            f"{format_items(flat['m'].to_list())} have one. Give predictions whose truth "
+            "spans several depths."
+        )
+    names = [_slope_name(m) for m in models] if len(models) > 1 else ["d"]
+    # separation and sparse models, on (model, depth) cells
+    mcode = np.searchsorted(models, data["m"].to_numpy())
+    dval = data["d"].to_numpy()
+    design = np.zeros((data.height, 2 * len(models)))
+    design[np.arange(data.height), mcode] = 1.0
+    design[np.arange(data.height), len(models) + mcode] = dval
+    rows, k, n = aggregate_binomial(design, data["y"].to_numpy())
+    mask = separated_cells(rows, k, n)
+    problems = []
+    if mask.any():
+        hit = sorted({models[int(np.argmax(r[: len(models)]))] for r in rows[mask]})
+        problems.append(
+            f"separation: the outcomes of {format_items(hit)} are perfectly ordered by depth "
+            "(the maximum likelihood slope is infinite)"
+        )
+    y = data["y"].to_numpy()
+    right = np.bincount(mcode, weights=y, minlength=len(models))
+    total = np.bincount(mcode, minlength=len(models))
+    sparse = [m for m, r, t in zip(models, right, total, strict=True) if min(r, t - r) < 5]
+    if sparse:
+        problems.append(
+            f"sparse: {format_items(sparse)} have fewer than 5 right or 5 wrong answers"
+        )
+    if problems:
+        message = "; ".join(problems) + (
+            ". The slopes come from Firth's penalised likelihood (finite; model-based SEs)."
+        )
+        warnings.warn(message, SeparationWarning, stacklevel=2)
+        labels = [f"C(m)[{m}]" for m in models] + names
+        fit = fit_firth_cells(
+            design,
+            y,
+            names=labels,
+            confidence=confidence,
+            interval="profile",
+            profile=list(range(len(models), 2 * len(models))),
+        )
+        idx = list(range(len(models), 2 * len(models)))
+        params = fit.params[idx]
+        cov = fit.cov[np.ix_(idx, idx)]
+        slopes = (
+            fit.table.slice(len(models), len(models))
+            .with_columns(model=pl.Series(models), odds_ratio=pl.col("estimate").exp())
+            .select(
+                "model", "estimate", "se", "statistic", "p_value", "ci_low", "ci_high", "odds_ratio"
+            )
+        )
+        equal = None
+        if len(models) > 1:
+            contrast = np.zeros((len(models) - 1, len(models)))
+            contrast[:, 0] = -1.0
+            contrast[np.arange(len(models) - 1), np.arange(1, len(models))] = 1.0
+            est = contrast @ params
+            vc = contrast @ cov @ contrast.T
+            stat = float(est @ np.linalg.solve(vc, est))
+            equal = TestResult(
+                method="Wald chi-square (Firth penalised logistic regression)",
+                statistic=stat,
+                df=float(len(models) - 1),
+                p_value=float(chi2.sf(stat, len(models) - 1)),
+                null_hypothesis="every model's accuracy falls with depth at the same rate",
+                warnings=(message,),
+            )
+        return DepthRegression(
+            slopes=slopes,
+            equal_slopes=equal,
+            confidence=confidence,
+            n=data.height,
+            fitted=fit,
+            method="Firth penalised logistic regression, model-based SEs",
+            warnings=(message,),
+            covariance=_cov_table(models, cov),
+        )
     pandas = data.to_pandas()
     formula = "y ~ 0 + C(m) + C(m):d" if len(models) > 1 else "y ~ d"
     result = fit_logit(formula, pandas, pandas["g"] if cluster else None)
-    names = [_slope_name(m) for m in models] if len(models) > 1 else ["d"]
     slopes = coefficient_table(result, names, confidence, labels=models, term="model").with_columns(
         odds_ratio=pl.col("estimate").exp()
     )
@@ -525,9 +760,20 @@ def depth_regression(
         if len(models) > 1
         else None
     )
+    cov = np.asarray(result.cov_params().loc[names, names], dtype=float)
     return DepthRegression(
-        slopes=slopes, equal_slopes=equal, confidence=confidence, n=data.height, fitted=result
+        slopes=slopes,
+        equal_slopes=equal,
+        confidence=confidence,
+        n=data.height,
+        fitted=result,
+        method="logistic regression, item-clustered SEs" if cluster else "logistic regression",
+        covariance=_cov_table(models, cov),
     )
+
+
+def _cov_table(models: list[str], cov: np.ndarray) -> pl.DataFrame:
+    return pl.DataFrame({"model": models, **{m: cov[:, j] for j, m in enumerate(models)}})
 
 
 def compare_slopes(regression: DepthRegression, model_a: str, model_b: str) -> TestResult:
@@ -571,18 +817,17 @@ def compare_slopes(regression: DepthRegression, model_a: str, model_b: str) -> T
             f"Unknown model(s) {format_items(unknown)}; the regression fitted "
             f"{format_items(fitted)}."
         )
-    if len(fitted) < 2:
-        raise InvalidValueError("The regression fitted one model: there is no slope to compare.")
-    res = regression.fitted
-    a, b = _slope_name(model_a), _slope_name(model_b)
-    cov = res.cov_params()
-    diff = float(res.params[a] - res.params[b])
-    se = float(np.sqrt(cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b]))
+    if len(fitted) < 2 or model_a == model_b:
+        raise InvalidValueError("compare_slopes needs two different fitted models.")
+    ia, ib = fitted.index(model_a), fitted.index(model_b)
+    est = regression.slopes["estimate"].to_numpy()
+    cov = regression.covariance.drop("model").to_numpy()
+    diff = float(est[ia] - est[ib])
+    se = float(np.sqrt(cov[ia, ia] + cov[ib, ib] - 2 * cov[ia, ib]))
     z = diff / se
     half = float(norm.ppf(0.5 + regression.confidence / 2)) * se
     return TestResult(
-        method="Wald z test of the slope difference"
-        + (", cluster-robust covariance" if getattr(res, "cov_type", "") == "cluster" else ""),
+        method=f"Wald z test of the slope difference ({regression.method})",
         statistic=z,
         df=None,
         p_value=float(2 * norm.sf(abs(z))),
@@ -597,5 +842,6 @@ def compare_slopes(regression: DepthRegression, model_a: str, model_b: str) -> T
                 "ci_high": [diff + half],
             }
         ),
-        fitted=res,
+        warnings=regression.warnings,
+        fitted=regression.fitted,
     )

@@ -60,6 +60,7 @@ raw_chart | normalised_chart
 # %%
 surv = survival(demo.tree, preds)
 survival_chart = plot.survival_plot(surv, depth_labels=levels)
+print(acc.select("model", "depth", "conditional", "conditional_ci_low", "conditional_ci_high"))
 survival_chart
 
 # %%

@@ -21,7 +21,7 @@ from hierlab.bias import (
     shrink_along_tree,
 )
 from hierlab.datasets import load_demo
-from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, SeparationWarning
 from hierlab.results import TestResult
 from hierlab.stats import wilson_interval
 
@@ -85,8 +85,31 @@ def test_cluster_bootstrap_coverage_for_a_continuous_metric() -> None:
             0, named=True
         )
         hits.append(row["ci_low"] <= 0.5 <= row["ci_high"])
-    assert row["interval"] == "cluster bootstrap"
+    assert row["interval"].startswith("cluster bootstrap")
     assert 0.88 <= np.mean(hits) <= 0.99
+
+
+def test_bootstrap_interval_is_the_expanded_percentile_of_its_replicates() -> None:
+    """Every cell's interval: replicate percentiles at Phi(-sqrt(G/(G-1)) t_{G-1}), by hand."""
+    from scipy.stats import norm, t
+
+    rng = np.random.default_rng(3)
+    sizes = {"a": 12, "b": 40, "c": 7}
+    table = pl.DataFrame(
+        {
+            "model": ["m1"] * 59 + ["m2"] * 59,
+            "item": [f"i{k}" for k in range(59)] * 2,
+            "score": rng.beta(2, 3, 118),
+            "region": [g for g, n in sizes.items() for _ in range(n)] * 2,
+        }
+    )
+    d = disaggregate(table, "region", correct="score", n_boot=300, seed=1, confidence=0.9)
+    for row in d.table.iter_rows(named=True):
+        g = sizes[row["group"]]
+        tail = norm.cdf(-np.sqrt(g / (g - 1)) * t.ppf(0.95, g - 1))
+        cell = d.replicates[:, d.groups.index(row["group"]), d.models.index(row["model"])]
+        assert np.quantile(cell, tail) == pytest.approx(row["ci_low"])
+        assert np.quantile(cell, 1 - tail) == pytest.approx(row["ci_high"])
 
 
 def test_heterogeneity_test_has_the_right_size() -> None:
@@ -134,10 +157,17 @@ def test_planted_regional_effects_are_recovered(demo) -> None:
         (pl.col("delta") == 0).all().alias("ok")
     )
     other = clean.filter("ok")["model"].sort()[0]
-    inter = model_group_interaction(demo.results, "region", other, planted["model"])
-    assert inter.df == 4 and 0 <= inter.p_value <= 1
-    assert inter.table["group"].to_list() == ["Americas", "Asia", "Europe", "Oceania"]
+    big = demo.results.filter(pl.col("region") != "Oceania")  # Oceania: too few items
+    inter = model_group_interaction(big, "region", other, planted["model"])
+    assert inter.df == 3 and 0 <= inter.p_value <= 1 and not inter.warnings
+    assert inter.table["group"].to_list() == ["Americas", "Asia", "Europe"]
     assert inter.p_value < 0.05  # the planted weak region shows up as an interaction
+    # with Oceania's sparse cells the test becomes item-matched and still finds Asia
+    with pytest.warns(SeparationWarning, match="Oceania"):
+        matched = model_group_interaction(demo.results, "region", other, planted["model"])
+    assert matched.df == 4 and matched.p_value < 0.05 and "Item-matched" in matched.method
+    asia = matched.table.filter(pl.col("group") == "Asia").row(0, named=True)
+    assert asia["estimate"] < 0 and asia["ci_high"] < 0
 
 
 def test_heterogeneity_matches_a_direct_statsmodels_fit(demo) -> None:
@@ -164,16 +194,26 @@ def test_heterogeneity_matches_a_direct_statsmodels_fit(demo) -> None:
 def test_disparity_summaries(demo) -> None:
     d = disaggregate(demo.results, "region", n_boot=300)
     disp = disparity(d)
-    assert disp.height == 12
-    row = disp.row(0, named=True)
+    assert disp.table.height == 12 and disp.to_polars() is disp.table
+    row = disp.table.row(0, named=True)
     assert row["gap_ci_low"] <= row["gap"] <= row["gap_ci_high"]
     assert row["ratio"] == pytest.approx(row["relative_gap"] + 1)
+    # Oceania has fewer than 30 items: reported as small, never ranked
+    assert set(disp.small["group"]) == {"Oceania"} and (disp.table["n_groups"] == 4).all()
+    assert "Oceania" not in set(disp.table["best_group"]) | set(disp.table["worst_group"])
+    assert disp.pairs.height == 12 * 6 and "not ranked" in str(disp.summary())
+    # the pair table holds the same simultaneous interval as the best-worst row
+    pair = disp.pairs.filter(
+        (pl.col("model") == row["model"])
+        & (pl.col("group_a").is_in([row["best_group"], row["worst_group"]]))
+        & (pl.col("group_b").is_in([row["best_group"], row["worst_group"]]))
+    ).row(0, named=True)
+    assert abs(pair["difference"]) == pytest.approx(row["gap"])
+    assert pair["ci_high"] - pair["ci_low"] == pytest.approx(row["gap_ci_high"] - row["gap_ci_low"])
     # a model with no results in one region still gets a disparity over the others
-    partial = demo.results.filter(
-        ~((pl.col("model") == "Aurora") & (pl.col("region") == "Oceania"))
-    )
+    partial = demo.results.filter(~((pl.col("model") == "Aurora") & (pl.col("region") == "Asia")))
     disp2 = disparity(disaggregate(partial, "region", n_boot=100))
-    assert disp2.filter(pl.col("model") == "Aurora")["n_groups"][0] == 4
+    assert disp2.table.filter(pl.col("model") == "Aurora")["n_groups"][0] == 3
 
 
 def test_tree_levels_as_groups(demo) -> None:

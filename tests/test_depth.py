@@ -151,3 +151,70 @@ def test_extra_grouping_and_no_model_column(small) -> None:
     assert alone["accuracy"].to_list() == [0.75, 0.5, 0.25]
     wide = survival(tree, preds, confidence=0.5)
     assert (wide["survival_ci_high"] - wide["survival_ci_low"] < 0.5).all()
+
+
+def test_label_accuracy_counts_the_right_label_on_a_wrong_path() -> None:
+    """Truth Europe/France/Paris, prediction Americas/France/Paris (a different 'France'):
+    path accuracy is 0 at every depth, label accuracy 1 at depths 2 and 3."""
+    tree = Tree.from_paths(
+        ["Europe/France/Paris", "Europe/Spain/Madrid", "Americas/France/Paris"], root="World"
+    )
+    preds = pl.DataFrame(
+        {
+            "model": ["m", "m"],
+            "item": ["i1", "i2"],
+            "true": ["Europe/France/Paris", "Europe/Spain/Madrid"],
+            "pred": ["Americas/France/Paris", "Europe/Spain/Madrid"],
+        }
+    )
+    acc = accuracy_by_depth(tree, preds)
+    assert acc["accuracy"].to_list() == [0.5, 0.5, 0.5]
+    assert acc["label_accuracy"].to_list() == [0.5, 1.0, 1.0]
+    assert acc["conditional"].to_list() == [0.5, 1.0, 1.0]
+    assert (acc["label_accuracy_ci_low"] <= acc["label_accuracy"]).all()
+
+
+def test_abstention_is_its_own_outcome(small) -> None:
+    tree, preds = small
+    preds = preds.with_columns(
+        pred=pl.Series(["A/a1/x", None, "unknown", "B"], dtype=pl.String),
+        true=pl.Series(["A/a1/x", "A/a1/x", "A/a2/z", "B/b1/w"]),
+    )
+    table = depth_table(tree, preds, abstain=["unknown"])
+    assert table.filter(pl.col("item") == "i4")["answered"].to_list() == [1, 0, 0]
+    assert table.filter(pl.col("item") == "i2")["answered"].to_list() == [0, 0, 0]
+    acc = accuracy_by_depth(tree, preds, abstain=["unknown"])
+    # depth 1: 4 items, 2 answered (i1, i4), both right; depth 3: 1 answered of 4
+    assert acc["coverage"].to_list() == [0.5, 0.25, 0.25]
+    assert acc["selective_accuracy"].to_list() == [1.0, 1.0, 1.0]
+    assert acc["accuracy"].to_list() == [0.5, 0.25, 0.25]
+    assert acc["n_answered"].to_list() == [2, 1, 1]
+    with pytest.raises(ValueError, match="'unknown'"):
+        depth_table(tree, preds)  # without abstain=, 'unknown' is not a node
+
+
+def test_conditional_accuracy_intervals_cover_by_simulation() -> None:
+    """Known per-step accuracies 0.9, 0.7, 0.5: Wilson intervals of conditional accuracy
+    cover them (pooled over depths and 80 simulated benchmarks)."""
+    tree = Tree.from_paths([f"{a}/{b}/{c}" for a in "AB" for b in "xy" for c in "pq"], root="r")
+    leaves = tree.leaves()
+    rng = np.random.default_rng(6)
+    steps = np.array([0.9, 0.7, 0.5])
+    flip = {"A": "B", "B": "A", "x": "y", "y": "x", "p": "q", "q": "p"}
+    # alt[leaf, k]: the leaf's path with depth k + 1 swapped for its sibling (8 x 3 lookups)
+    alt = np.zeros((tree.n_nodes, 3), dtype=np.int64)
+    for leaf in leaves:
+        for k in range(3):
+            path = list(tree.path(int(leaf)))
+            path[k + 1] = flip[path[k + 1]]
+            alt[leaf, k] = tree.find(tuple(path))
+    hits = []
+    for _ in range(80):
+        true = rng.choice(leaves, 150)
+        ok = np.logical_and.accumulate(rng.random((150, 3)) < steps, axis=1)
+        first_wrong = np.where(ok.all(axis=1), 3, np.argmin(ok, axis=1))
+        pred = np.where(first_wrong < 3, alt[true, np.minimum(first_wrong, 2)], true)
+        acc = accuracy_by_depth(tree, pl.DataFrame({"model": "m", "true": true, "pred": pred}))
+        lo, hi = acc["conditional_ci_low"].to_numpy(), acc["conditional_ci_high"].to_numpy()
+        hits.extend((lo <= steps) & (steps <= hi))
+    assert 0.92 <= np.mean(hits) <= 0.985  # 240 intervals at 95%

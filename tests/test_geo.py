@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError
+from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, MissingValueError
 from hierlab.geo import (
     EARTH_RADIUS_KM,
     NearestPlaces,
@@ -53,8 +53,13 @@ def test_accuracy_at_k_convention_and_presets() -> None:
     assert tuple(accuracy_at_k(d, thresholds_km=EARTHWHERE_THRESHOLDS_KM)) == (
         EARTHWHERE_THRESHOLDS_KM
     )
-    with pytest.raises(InvalidValueError, match="NaN"):
-        accuracy_at_k(np.array([np.nan]))
+    # a missing answer (NaN) is wrong by default, excluded or refused by choice
+    assert accuracy_at_k(np.array([0.5, np.nan]), thresholds_km=(1.0,)) == {1.0: 0.5}
+    assert accuracy_at_k(np.array([0.5, np.nan]), thresholds_km=(1.0,), on_missing="exclude") == {
+        1.0: 1.0
+    }
+    with pytest.raises(MissingValueError, match=r"position\(s\) 0"):
+        accuracy_at_k(np.array([np.nan]), on_missing="raise")
 
 
 def test_reverse_geocode_reuses_one_index_per_table() -> None:
@@ -135,3 +140,53 @@ def test_reverse_geocode_onto_the_world_tree() -> None:
         table["lon"].to_numpy()[None, :],
     )
     assert np.allclose(got["distance_km"].to_numpy(), brute.min(axis=1))
+
+
+def test_geo_accuracy_table_by_hand() -> None:
+    from hierlab.geo import geo_accuracy
+    from hierlab.stats import wilson_interval
+
+    preds = pl.DataFrame(
+        {
+            "model": ["a"] * 4 + ["b"] * 4,
+            "item": list("wxyz") * 2,
+            "distance_km": [0.5, 20.0, 300.0, None, 5.0, 5.0, 3000.0, 10.0],
+        }
+    )
+    res = geo_accuracy(preds, distance="distance_km", thresholds_km=(1.0, 25.0))
+    a = res.table.row(0, named=True)
+    assert (a["n"], a["n_missing"], a["acc_1km"], a["acc_25km"]) == (4, 1, 0.25, 0.5)
+    lo, hi = wilson_interval([2], [4])
+    assert (a["acc_25km_ci_low"], a["acc_25km_ci_high"]) == pytest.approx((lo[0], hi[0]))
+    scores = 5000 * np.exp(-np.array([0.5, 20.0, 300.0]) / 1492.7)
+    assert a["geoscore"] == pytest.approx(scores.sum() / 4)  # the missing answer scores 0
+    assert a["median_km"] == pytest.approx(20.0)
+    excluded = geo_accuracy(
+        preds, distance="distance_km", thresholds_km=(25.0,), on_missing="exclude"
+    ).table.row(0, named=True)
+    assert (excluded["n"], excluded["n_missing"], excluded["acc_25km"]) == (3, 1, 2 / 3)
+    assert res.long.filter(pl.col("measure") == "geoscore").height == 2
+    assert "counted wrong" in str(res.summary())
+
+
+def test_geo_accuracy_from_coordinates_matches_haversine() -> None:
+    from hierlab.geo import geo_accuracy
+
+    rng = np.random.default_rng(0)
+    n = 50
+    lat, lon = rng.uniform(-60, 60, n), rng.uniform(-170, 170, n)
+    plat, plon = lat + rng.normal(0, 2, n), lon + rng.normal(0, 2, n)
+    preds = pl.DataFrame(
+        {
+            "model": "m",
+            "item": np.arange(n),
+            "lat": lat,
+            "lon": lon,
+            "pred_lat": plat,
+            "pred_lon": plon,
+        }
+    )
+    d = haversine_km(lat, lon, plat, plon)
+    row = geo_accuracy(preds, thresholds_km=(200.0,)).table.row(0, named=True)
+    assert row["acc_200km"] == pytest.approx(float(np.mean(d <= 200)))
+    assert row["geoscore"] == pytest.approx(float(np.mean(5000 * np.exp(-d / 1492.7))))

@@ -18,6 +18,7 @@ from hierlab.plot.irt import (
     profile_heatmap,
     wright_map,
 )
+from hierlab.plot.leaderboard import leaderboard_plot
 from hierlab.plot.maps import choropleth, coverage_map
 from hierlab.plot.save import chart_spec, save
 from hierlab.plot.taxonomy import edge_comparison_plot
@@ -44,6 +45,7 @@ __all__ = [
     "icicle",
     "information_plot",
     "item_fit_plot",
+    "leaderboard_plot",
     "local_dependence_plot",
     "paper_config",
     "profile_dots",

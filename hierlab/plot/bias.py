@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from hierlab.errors import InvalidValueError
+from hierlab.errors import EmptyInputError, InvalidValueError
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
 
@@ -52,6 +52,8 @@ def forest_plot(
 
     frame = table(result, "table")
     need(frame, ["group", "estimate", "ci_low", "ci_high"], "forest_plot")
+    if frame.height == 0:
+        raise EmptyInputError("forest_plot: the table has no rows to draw.")
     if model is not None:
         need(frame, ["model"], "forest_plot")
         frame = frame.filter(pl.col("model") == model)
@@ -113,10 +115,12 @@ def disparity_plot(
 
     Parameters
     ----------
-    disparity : polars.DataFrame
-        The table of :func:`hierlab.bias.disparity`.
-    measure : {"gap", "ratio", "relative_gap", "spread"}, default "gap"
-        The measure to show (with its ``<measure>_ci_low, <measure>_ci_high``).
+    disparity : Disparity or polars.DataFrame
+        A :class:`hierlab.bias.Disparity` (or its table), or the table of
+        :func:`hierlab.bias.contrast` (with ``measure="difference"``).
+    measure : {"gap", "ratio", "relative_gap", "difference"}, default "gap"
+        The measure to show (with its ``<measure>_ci_low, <measure>_ci_high``); the
+        intervals of ``gap`` are simultaneous (valid after picking best and worst).
     title : str, default "Disparity across regions"
         Chart title.
     width : int, default SINGLE_COLUMN
@@ -138,20 +142,30 @@ def disparity_plot(
         "gap": "Best - worst group",
         "ratio": "Best / worst group",
         "relative_gap": "Relative gap",
-        "spread": "SD across groups",
+        "difference": "Difference between the groups",
     }
     if measure not in names:
         raise InvalidValueError(
-            f"`measure` must be 'gap', 'ratio', 'relative_gap' or 'spread', got {measure!r}."
+            f"`measure` must be 'gap', 'ratio', 'relative_gap' or 'difference', got {measure!r}."
         )
     low, high = f"{measure}_ci_low", f"{measure}_ci_high"
-    frame = limit(table(disparity), "disparity_plot")
+    frame = limit(table(disparity, "table"), "disparity_plot")
     need(frame, ["model", measure, low, high], "disparity_plot")
+    frame = frame.filter(pl.col(measure).is_not_null())
+    if frame.height == 0:
+        raise EmptyInputError(f"disparity_plot: no model has a {measure!r} to draw.")
     y = alt.Y("model:N", sort=alt.EncodingSortField(measure, order="descending"), title=None)
     tips = ["model", measure, low, high] + [
-        c for c in ("worst_group", "best_group") if c in frame.columns
+        c
+        for c in ("worst_group", "best_group", "group_a", "group_b", "p_value")
+        if c in frame.columns
     ]
     base = alt.Chart(frame)
+    null_line = (
+        alt.Chart(pl.DataFrame({"x": [1.0 if measure == "ratio" else 0.0]}))
+        .mark_rule(strokeDash=[4, 3], color="#555555")
+        .encode(x="x:Q")
+    )
     return alt.layer(
         base.mark_rule().encode(
             y=y,
@@ -160,6 +174,7 @@ def disparity_plot(
             tooltip=tips,
         ),
         base.mark_point(filled=True, size=40).encode(y=y, x=f"{measure}:Q", tooltip=tips),
+        null_line,
         title=title,
     ).properties(width=width, height=max(120, 18 * frame.height))
 
@@ -202,6 +217,8 @@ def group_heatmap(
 
     frame = limit(table(result, "table"), "group_heatmap")
     need(frame, ["model", "group", value], "group_heatmap")
+    if frame.height == 0:
+        raise EmptyInputError("group_heatmap: the table has no rows to draw.")
     tips = [c for c in ("model", "group", value, "n", "ci_low", "ci_high") if c in frame.columns]
     base = alt.Chart(frame).encode(x=alt.X("group:N", title=None), y=alt.Y("model:N", title=None))
     rect = base.mark_rect().encode(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hierlab.errors import InputTypeError
+from hierlab.errors import EmptyInputError, InputTypeError, InvalidValueError, format_items
 from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import SINGLE_COLUMN
 
@@ -64,15 +64,34 @@ def _label_expr(labels: Any) -> str:
     return f"{cases} : datum.value"
 
 
+#: Measures of :func:`hierlab.depth.accuracy_by_depth` that :func:`depth_curves` draws.
+DEPTH_MEASURES = {
+    "accuracy": ("ci_low", "ci_high", "Path accuracy"),
+    "label_accuracy": ("label_accuracy_ci_low", "label_accuracy_ci_high", "Label accuracy"),
+    "conditional": (
+        "conditional_ci_low",
+        "conditional_ci_high",
+        "Right given the depth above right",
+    ),
+    "coverage": ("coverage_ci_low", "coverage_ci_high", "Share answering at this depth"),
+    "selective_accuracy": (
+        "selective_accuracy_ci_low",
+        "selective_accuracy_ci_high",
+        "Accuracy of the answers given",
+    ),
+}
+
+
 def depth_curves(
     accuracy: Any,
     *,
     title: str = "Accuracy by depth",
     depth_labels: Any = None,
     normalised: bool = False,
+    measure: str = "accuracy",
     width: int = SINGLE_COLUMN,
 ) -> Any:
-    """Draw accuracy (or chance-normalised accuracy) by depth per model, with interval bands.
+    """Draw a depth measure (accuracy by default) per model, with interval bands.
 
     Parameters
     ----------
@@ -85,6 +104,9 @@ def depth_curves(
         Names of the depths: a list for depths 1, 2, ... or a dict depth -> name.
     normalised : bool, default False
         Draw chance-normalised accuracy (without bands) instead of accuracy.
+    measure : {"accuracy", "label_accuracy", "conditional", "coverage", "selective_accuracy"}, default "accuracy"
+        The measure to draw with its Wilson band (``conditional``: right given the depth
+        above right, the headline of depth degradation).
     width : int, default SINGLE_COLUMN
         Chart width in pixels.
 
@@ -113,8 +135,15 @@ def depth_curves(
             width,
             depth_labels,
         )
-    need(frame, ["depth", "accuracy", "ci_low", "ci_high"], "depth_curves")
-    return _bands(frame, "accuracy", "ci_low", "ci_high", title, "Accuracy", width, depth_labels)
+    if measure not in DEPTH_MEASURES:
+        raise InvalidValueError(
+            f"`measure` must be one of {format_items(list(DEPTH_MEASURES))}, got {measure!r}."
+        )
+    low, high, y_title = DEPTH_MEASURES[measure]
+    need(frame, ["depth", measure, low, high], "depth_curves")
+    if frame.height == 0:
+        raise EmptyInputError("depth_curves: the table has no rows to draw.")
+    return _bands(frame, measure, low, high, title, y_title, width, depth_labels)
 
 
 def survival_plot(
