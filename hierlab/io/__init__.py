@@ -23,5 +23,23 @@ Examples
 
 from hierlab.io.answers import ParsedAnswers, parse_answers
 from hierlab.io.geocode import reverse_geocode
+from hierlab.io.readers import (
+    EvaluationResults,
+    check_results_table,
+    read_inspect_logs,
+    read_lm_eval_samples,
+    read_results_table,
+    scan_results,
+)
 
-__all__ = ["ParsedAnswers", "parse_answers", "reverse_geocode"]
+__all__ = [
+    "EvaluationResults",
+    "ParsedAnswers",
+    "check_results_table",
+    "parse_answers",
+    "read_inspect_logs",
+    "read_lm_eval_samples",
+    "read_results_table",
+    "reverse_geocode",
+    "scan_results",
+]
