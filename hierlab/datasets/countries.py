@@ -21,7 +21,14 @@ import polars as pl
 
 from hierlab.errors import InputTypeError, format_items
 
-__all__ = ["COUNTRY_ALIASES", "country_names", "country_table", "fold_name", "normalize_countries"]
+__all__ = [
+    "COUNTRY_ALIASES",
+    "country_names",
+    "country_table",
+    "fold_name",
+    "fold_names",
+    "normalize_countries",
+]
 
 #: Alias (any spelling) -> ISO 3166-1 alpha-2.
 COUNTRY_ALIASES: dict[str, str] = {
@@ -169,13 +176,69 @@ COUNTRY_ALIASES: dict[str, str] = {
     "Slovak Republic": "SK",
     "Kosova": "XK",
     "Kosovo": "XK",
+    # endonyms the translations give only in their formal form
+    "Россия": "RU",
+    "Ελλάδα": "GR",
+    "Ellada": "GR",
+    "Hellas": "GR",
+    "ประเทศไทย": "TH",
+    "Éire": "IE",
+    "Suomi": "FI",
+    "Magyarország": "HU",
+    "Hrvatska": "HR",
+    "Srbija": "RS",
+    "Србија": "RS",
+    "Česko": "CZ",
+    "Slovensko": "SK",
+    "Danmark": "DK",
+    "Norge": "NO",
+    "Sverige": "SE",
+    "Ísland": "IS",
+    "Polska": "PL",
+    "Österreich": "AT",
+    "Schweiz": "CH",
+    "Suisse": "CH",
+    "Svizzera": "CH",
+    "Shqipëria": "AL",
+    "Lietuva": "LT",
+    "Latvija": "LV",
+    "Eesti": "EE",
+    "Sakartvelo": "GE",
+    "საქართველო": "GE",
+    "Հայաստան": "AM",
+    "Azərbaycan": "AZ",
+    "Қазақстан": "KZ",
+    "Беларусь": "BY",
+    "Україна": "UA",
+    "भारत": "IN",
+    "ایران": "IR",
+    "مصر": "EG",
+    "Misr": "EG",
+    "المغرب": "MA",
+    "العراق": "IQ",
+    "السعودية": "SA",
+    "Việt Nam": "VN",
+    "中华人民共和国": "CN",
+    "中國": "CN",
+    "日本国": "JP",
+    "Nihon-koku": "JP",
+    "한국": "KR",
+    "대한민국": "KR",
+    "조선": "KP",
+    "Pilipinas": "PH",
+    "Nederland": "NL",
+    "Brasil": "BR",
+    "Perú": "PE",
+    "Aotearoa": "NZ",
+    "Aotearoa New Zealand": "NZ",
 }
 
 #: Languages whose ISO 3166 country-name translations (Debian iso-codes, via pycountry)
 #: are matched too.
 TRANSLATION_LANGUAGES = (
-    "ar", "cs", "de", "es", "fr", "hi", "id", "it", "ja", "ko", "nl", "pl", "pt",
-    "pt_BR", "ru", "sv", "th", "tr", "uk", "vi", "zh_CN", "zh_HK", "zh_TW",
+    "ar", "bg", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "he", "hi", "hr", "hu",
+    "id", "it", "ja", "ko", "lt", "lv", "ms", "nb_NO", "nl", "pl", "pt", "pt_BR", "ro", "ru",
+    "sk", "sl", "sr", "sv", "th", "tr", "uk", "vi", "zh_CN", "zh_HK", "zh_TW",
 )  # fmt: skip
 
 #: How a name matched, best first: a GeoNames name, an alias, an ISO 3166 name, an ISO
@@ -183,12 +246,18 @@ TRANSLATION_LANGUAGES = (
 MATCH_KINDS = ("name", "alias", "iso_name", "code", "translation")
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+#: Letters NFKD does not decompose, written as the ASCII letter they stand for.
+_LETTERS = {"ł": "l", "ø": "o", "ı": "i", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"}
+_JOINERS = ("\u200c", "\u200d")
+
+
 def fold_name(name: str) -> str:
     """Fold a name for matching: case, accents, punctuation, whitespace and a leading "the".
 
-    Letters of every script are kept (``"東京"`` stays ``"東京"``); accents are removed
-    (``"Hoa Kỳ"`` becomes ``"hoa ky"``); every run of punctuation or whitespace becomes one
-    space.
+    Letters of every script are kept (``"東京"`` stays ``"東京"``); accents and other marks are
+    removed (``"Hoa Kỳ"`` becomes ``"hoa ky"``); every run of punctuation or whitespace
+    becomes one space. :func:`fold_names` does the same for a whole Series, vectorised.
 
     Parameters
     ----------
@@ -208,10 +277,44 @@ def fold_name(name: str) -> str:
     if not isinstance(name, str):
         raise InputTypeError(f"`name` must be text, got {type(name).__name__}.")
     text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O")
-    text = re.sub(r"[\W_]+", " ", text.casefold()).strip()
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
+    text = text.lower()
+    for joiner in _JOINERS:
+        text = text.replace(joiner, "")
+    for letter, ascii_letters in _LETTERS.items():
+        text = text.replace(letter, ascii_letters)
+    text = _NON_WORD.sub(" ", text).strip()
     return text.removeprefix("the ")
+
+
+def fold_names(names: pl.Series) -> pl.Series:
+    """Fold a Series of names exactly as :func:`fold_name` does, vectorised.
+
+    Parameters
+    ----------
+    names : polars.Series
+        Names as written (String; nulls stay null).
+
+    Returns
+    -------
+    polars.Series
+        The folded names.
+
+    Examples
+    --------
+    >>> fold_names(pl.Series(["São Paulo", "The Hague"])).to_list()
+    ['sao paulo', 'hague']
+    """
+    if not isinstance(names, pl.Series):
+        raise InputTypeError(f"`names` must be a polars Series, got {type(names).__name__}.")
+    text = names.cast(pl.String).str.normalize("NFKD").str.replace_all(r"\p{M}", "")
+    text = text.str.to_lowercase()
+    for joiner in _JOINERS:
+        text = text.str.replace_all(joiner, "", literal=True)
+    for letter, ascii_letters in _LETTERS.items():
+        text = text.str.replace_all(letter, ascii_letters, literal=True)
+    text = text.str.replace_all(r"[\W_]+", " ").str.strip_chars()
+    return text.str.replace(r"^the ", "")
 
 
 @lru_cache(maxsize=1)

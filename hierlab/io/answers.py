@@ -40,14 +40,22 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
 
 from hierlab.datasets.countries import fold_name
 from hierlab.errors import InputTypeError, InvalidValueError, format_items
-from hierlab.io._names import CODE, OTHER, Gazetteer, country_depth_of, gazetteer
+from hierlab.io._names import (
+    CODE,
+    LABEL,
+    OTHER,
+    Gazetteer,
+    bare_name,
+    country_depth_of,
+    gazetteer,
+)
 from hierlab.results import Result, Summary
 from hierlab.tree import Tree
 
@@ -279,9 +287,17 @@ class _Parsed:
     lon: float | None = None
 
 
-#: A reading of an answer: (end node, parts matched, quality sum, order of the last part,
-#: nodes, alternative index of the first part, orders of the matched parts).
-_Chain = tuple[int, int, int, int, tuple[int, ...], int, tuple[int, ...]]
+class _Chain(NamedTuple):
+    """A reading of an answer: nodes chained from the largest area down."""
+
+    end: int  # the deepest node
+    count: int  # parts matched
+    quality: int  # sum of the matches' qualities (0 best)
+    last: int  # order of the most specific part matched
+    nodes: tuple[int, ...]
+    alternative: int  # which reading of "A/B" the first part took
+    orders: tuple[int, ...]  # orders of the matched parts
+    hints: int  # parts matched at the depth their field names (city, state ...)
 
 
 def _answer_text(value: Any) -> str | None:
@@ -468,11 +484,14 @@ class _Parser:
         pieces = self._merge([p for p in pieces if p and not _is_unknown(p)])
         parts: list[_Part] = []
         for piece in reversed(pieces):  # addresses are written smallest first
-            found = self._scan(piece) if self._lookup(fold_name(piece), piece) == [] else None
+            part = self._part(piece, len(parts))
+            found = None
+            if not part.alternatives and not self._lookup(part.key, piece):
+                found = self._scan(piece)  # names inside a sentence
             if found:
                 parts.extend(self._part(f, len(parts)) for f in reversed(found))
             else:
-                parts.append(self._part(piece, len(parts)))
+                parts.append(part)
         result = self._place(parts, placed_by="text")
         result.lat, result.lon = lat, lon
         if result.outcome == "unplaced":
@@ -528,17 +547,27 @@ class _Parser:
         key = fold_name(text)
         alternatives: tuple[str, ...] = ()
         if not self._lookup(key, text):
-            split = [a for a in _ALTERNATIVES.split(text) if a and a.strip()]
-            if len(split) > 1:
-                alternatives = tuple(a.strip() for a in split)
+            split = [a.strip() for a in _ALTERNATIVES.split(text) if a and a.strip()]
+            # "Canada/USA", "USA or Canada": every reading must name a place
+            if len(split) > 1 and all(self._lookup(fold_name(a), a) for a in split):
+                alternatives = tuple(split)
         return _Part(text=text, key=key, order=order, hint=hint, alternatives=alternatives)
 
     def _lookup(self, key: str, written: str) -> list[tuple[int, int]]:
-        entries = self.g.keys.get(key, [])
-        if key in self.g.codes:
-            letters = re.sub(r"[^A-Za-z]", "", written)
-            if not (letters.isupper() and len(letters) >= 2):
-                entries = [(n, q) for n, q in entries if q < CODE]
+        entries = self.g.keys.get(key)
+        if entries is None:
+            bare = bare_name(key)  # "Sichuan Province" -> "sichuan"
+            entries = self.g.keys.get(bare, []) if bare != key else []
+        letters = re.sub(r"[^\w]|\d", "", written)
+        capitals = len(letters) >= 2 and letters.isupper()
+        if key in self.g.codes and not capitals:
+            entries = [(n, q) for n, q in entries if q < CODE]
+        if capitals and self.g.country_depth is not None:
+            # "CAN" written in capitals is a code before it is the town of Çan
+            entries = [
+                (n, CODE if q == LABEL and self.g.depth[n] > self.g.country_depth else q)
+                for n, q in entries
+            ]
         return entries
 
     def _candidates(self, part: _Part, context: list[int]) -> list[tuple[int, int, int]]:
@@ -555,9 +584,6 @@ class _Parser:
                     entries += [(n, CODE) for n in local]
                 else:  # "Paris, TX": a short subdivision code with no country given
                     entries += [(n, OTHER) for n in self.g.short.get(key, [])]
-            if part.hint is not None:
-                at_hint = [(n, q) for n, q in entries if self.g.depth[n] == part.hint]
-                entries = at_hint or entries
             out += [(n, q, index) for n, q in entries]
         if part.alternatives and out:  # the readings of "A/B" are equally good
             best = min(q for _, q, _ in out)
@@ -570,23 +596,24 @@ class _Parser:
         root = self.tree.root
         # a chain: (end node, matched count, quality sum, last part order, nodes, first
         # alternative index, orders of the matched parts)
-        chains: list[_Chain] = [(root, 0, 0, -1, (), 0, ())]
+        chains: list[_Chain] = [_Chain(root, 0, 0, -1, (), 0, (), 0)]
         for part in parts:
             extended: list[_Chain] = []
-            for end, count, quality_sum, _, nodes, alt0, orders in chains:
-                context = [n for n in nodes if n in self.g.iso2]
+            for chain in chains:
+                context = [n for n in chain.nodes if n in self.g.iso2]
                 for node, quality, alt in self._candidates(part, context):
-                    if end != root and not self.g.is_below(node, end):
+                    if chain.end != root and not self.g.is_below(node, chain.end):
                         continue
                     extended.append(
-                        (
-                            node,
-                            count + 1,
-                            quality_sum + quality,
-                            part.order,
-                            (*nodes, node),
-                            alt0 if nodes else alt,
-                            (*orders, part.order),
+                        _Chain(
+                            end=node,
+                            count=chain.count + 1,
+                            quality=chain.quality + quality,
+                            last=part.order,
+                            nodes=(*chain.nodes, node),
+                            alternative=chain.alternative if chain.nodes else alt,
+                            orders=(*chain.orders, part.order),
+                            hints=chain.hints + (part.hint == self.g.depth[node]),
                         )
                     )
             chains = _prune(chains + extended, self.g.depth)
@@ -596,7 +623,7 @@ class _Parser:
         best = [c for c in chains if _score(c, self.g.depth) == best_score]
         if self.missing_level == "stop":
             best = [self._truncate(c) for c in best]
-        ends = sorted({c[0] for c in best})
+        ends = sorted({c.end for c in best})
         is_ambiguous = len(ends) > 1
         if is_ambiguous:
             node = self._resolve(ends, best)
@@ -609,8 +636,8 @@ class _Parser:
                 )
         else:
             node = ends[0]
-        chosen = next((c for c in best if c[0] == node), best[0])
-        used = set(chosen[6])
+        chosen = next((c for c in best if c.end == node), best[0])
+        used = set(chosen.orders)
         return _Parsed(
             "placed",
             node=int(node),
@@ -622,11 +649,11 @@ class _Parser:
 
     def _truncate(self, chain: _Chain) -> _Chain:
         """Cut a reading at its first skipped level (``missing_level="stop"``)."""
-        nodes, orders = chain[4], chain[6]
+        nodes = chain.nodes
         keep = 1
         while keep < len(nodes) and self.g.depth[nodes[keep]] == self.g.depth[nodes[keep - 1]] + 1:
             keep += 1
-        return (nodes[keep - 1], keep, chain[2], chain[3], nodes[:keep], chain[5], orders[:keep])
+        return chain._replace(end=nodes[keep - 1], nodes=nodes[:keep], orders=chain.orders[:keep])
 
     def _resolve(self, ends: list[int], chains: list[_Chain]) -> int | None:
         """One node for several equally good readings, by the ``ambiguous`` policy."""
@@ -641,36 +668,41 @@ class _Parser:
             weight = self.g.weight
 
             def rank(chain: _Chain) -> tuple[int, float, int]:
-                w = float(weight[chain[0]]) if weight is not None else 0.0
-                return (chain[5], -w, chain[0])
+                w = float(weight[chain.end]) if weight is not None else 0.0
+                return (chain.alternative, -w, chain.end)
 
-            return min(chains, key=rank)[0]
+            return min(chains, key=rank).end
         common = int(self.tree.lca(np.array(ends[:1]), np.array(ends[1:2]))[0])
         for other in ends[2:]:
             common = int(self.tree.lca(np.array([common]), np.array([other]))[0])
         return None if common == self.tree.root else common
 
 
-def _score(chain: _Chain, depth: list[int]) -> tuple[int, int, int, int]:
-    """Most parts matched, the best spellings, the most specific part, the shallowest node.
+def _score(chain: _Chain, depth: list[int]) -> tuple[int, int, int, int, int]:
+    """Rank readings: parts matched, spellings, specific part, named fields, shallow node.
 
-    The last rule reads a bare "Georgia" or "Mexico" as the country rather than the
-    subdivision or city of the same name, and "Tokyo, Japan" as the prefecture.
+    Most parts matched first; then the best spellings (labels and country names before
+    codes, codes before alternate names); then the most specific part written ("Hong Kong,
+    China" is Hong Kong); then parts that matched at the depth their field names
+    (``{"city": "Tokyo"}`` is the city); last the shallowest node, which reads a bare
+    "Georgia" or "Mexico" as the country and "Tokyo, Japan" as the prefecture.
     """
-    return (chain[1], -chain[2], chain[3], -depth[chain[0]])
+    return (chain.count, -chain.quality, chain.last, chain.hints, -depth[chain.end])
 
 
 def _prune(chains: list[_Chain], depth: list[int]) -> list[_Chain]:
     """Keep the best chain per end node (the earliest-written reading among equals)."""
     best: dict[int, _Chain] = {}
     for chain in chains:
-        held = best.get(chain[0])
+        held = best.get(chain.end)
         if (
             held is None
             or _score(chain, depth) > _score(held, depth)
-            or (_score(chain, depth) == _score(held, depth) and chain[5] < held[5])
+            or (
+                _score(chain, depth) == _score(held, depth) and chain.alternative < held.alternative
+            )
         ):
-            best[chain[0]] = chain
+            best[chain.end] = chain
     return list(best.values())
 
 
