@@ -60,9 +60,7 @@ def _inspect_run(folder: Path, models: list[str], scorers=None, epochs: int = 1)
     from inspect_ai.model import ModelOutput, ModelUsage, get_model
     from inspect_ai.scorer import includes as inspect_includes
 
-    dataset = [
-        Sample(input=q, target=t, id=i, metadata=m) for i, (q, t, m) in ITEMS.items()
-    ]
+    dataset = [Sample(input=q, target=t, id=i, metadata=m) for i, (q, t, m) in ITEMS.items()]
     by_question = {q: i for i, (q, _, _) in ITEMS.items()}
 
     def responder(name: str):
@@ -127,8 +125,7 @@ def lm_eval_outputs(tmp_path_factory) -> Path:
     data = root / "towers.jsonl"
     data.write_text(
         "\n".join(
-            json.dumps({"id": i, "question": q, "answer": t, **m})
-            for i, (q, t, m) in ITEMS.items()
+            json.dumps({"id": i, "question": q, "answer": t, **m}) for i, (q, t, m) in ITEMS.items()
         )
         + "\n"
     )

@@ -93,9 +93,7 @@ def test_lm_eval_samples_with_the_matching_results_file(lm_eval_outputs: Path) -
     assert alpha["correct"].to_list() == [1.0] * len(ITEMS)
     beta = table.filter(model="org/beta").sort("doc_id")
     # exact_match (ignore_case) of the scripted answers, recomputed here
-    expected = [
-        float((ANSWERS["beta"][i] or "").lower() == ITEMS[i][1].lower()) for i in ITEMS
-    ]
+    expected = [float((ANSWERS["beta"][i] or "").lower() == ITEMS[i][1].lower()) for i in ITEMS]
     assert beta["correct"].to_list() == expected
     assert beta["answer"].to_list() == [ANSWERS["beta"][i] for i in ITEMS]
     assert {"question", "region", "difficulty", "metadata_answer"} <= set(table.columns)
@@ -133,9 +131,9 @@ def test_plain_tables_with_a_column_mapping(tmp_path: Path, suffix: str) -> None
         }
     )
     path = tmp_path / f"results.{suffix}"
-    {"csv": frame.write_csv, "parquet": frame.write_parquet, "jsonl": frame.write_ndjson}[
-        suffix
-    ](path)
+    {"csv": frame.write_csv, "parquet": frame.write_parquet, "jsonl": frame.write_ndjson}[suffix](
+        path
+    )
     mapping = {"model": "system", "item": "qid", "correct": "ok"}
     table = read_results_table(path, columns=mapping)
     assert table.columns == ["model", "item", "correct", "region"]
