@@ -61,7 +61,7 @@ def _keys(model: str | None, group: str | list[str] | None) -> list[str]:
 
 def _predictions(tree: Tree, predictions: Any, keys: list[str]) -> tuple[Tree, pl.DataFrame]:
     tree = as_tree(tree)
-    frame = as_polars(predictions, "`predictions`")
+    frame = as_polars(predictions, "`predictions`", columns=["true", "pred", *keys, "item"])
     require_columns(
         frame,
         ["true", "pred", *keys],
