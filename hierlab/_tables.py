@@ -35,11 +35,11 @@ def as_polars(
     if isinstance(table, pl.DataFrame):
         return table
     if isinstance(table, pl.LazyFrame):
-        if columns is not None:
-            present = set(table.collect_schema().names())
-            wanted = [c for c in dict.fromkeys(columns) if isinstance(c, str) and c in present]
-            table = table.select(wanted)
         try:
+            if columns is not None:
+                present = set(table.collect_schema().names())
+                wanted = [c for c in dict.fromkeys(columns) if isinstance(c, str) and c in present]
+                table = table.select(wanted)
             return table.collect()
         except (pl.exceptions.PolarsError, OSError) as err:
             raise InputShapeError(
