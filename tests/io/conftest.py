@@ -10,13 +10,19 @@ import pytest
 
 #: A small geolocation benchmark: item id -> (question, target country, metadata).
 ITEMS = {
-    "q1": ("Where is the Eiffel Tower?", "France", {"region": "Europe", "difficulty": 1}),
-    "q2": ("Where is Tokyo Tower?", "Japan", {"region": "Asia", "difficulty": 2}),
-    "q3": ("Where is the CN Tower?", "Canada", {"region": "Americas", "difficulty": 2}),
-    "q4": ("Where is the Space Needle?", "United States", {"region": "Americas", "difficulty": 3}),
-    "q5": ("Where is the Petronas Tower?", "Malaysia", {"region": "Asia", "difficulty": 3}),
-    "q6": ("Where is the Sky Tower?", "New Zealand", {"region": "Oceania", "difficulty": 4}),
-}
+    "q1": ("Where is the Eiffel Tower?", "France",
+           {"region": "Europe", "difficulty": 1, "path": "Europe/Western Europe/France/Paris"}),
+    "q2": ("Where is Tokyo Tower?", "Japan",
+           {"region": "Asia", "difficulty": 2, "path": "Asia/Eastern Asia/Japan/Tokyo"}),
+    "q3": ("Where is the CN Tower?", "Canada",
+           {"region": "Americas", "difficulty": 2, "path": "Americas/Northern America/Canada/Toronto"}),
+    "q4": ("Where is the Space Needle?", "United States",
+           {"region": "Americas", "difficulty": 3, "path": "Americas/Northern America/United States/Seattle"}),
+    "q5": ("Where is the Petronas Tower?", "Malaysia",
+           {"region": "Asia", "difficulty": 3, "path": "Asia/South-eastern Asia/Malaysia/Kuala Lumpur"}),
+    "q6": ("Where is the Sky Tower?", "New Zealand",
+           {"region": "Oceania", "difficulty": 4, "path": "Oceania/Australia and New Zealand/New Zealand/Auckland"}),
+}  # fmt: skip
 #: Each model's answers (None: the model API fails on that sample).
 ANSWERS = {
     "alpha": {

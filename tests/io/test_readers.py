@@ -96,7 +96,7 @@ def test_lm_eval_samples_with_the_matching_results_file(lm_eval_outputs: Path) -
     expected = [float((ANSWERS["beta"][i] or "").lower() == ITEMS[i][1].lower()) for i in ITEMS]
     assert beta["correct"].to_list() == expected
     assert beta["answer"].to_list() == [ANSWERS["beta"][i] for i in ITEMS]
-    assert {"question", "region", "difficulty", "metadata_answer"} <= set(table.columns)
+    assert {"question", "region", "difficulty", "path", "metadata_answer"} <= set(table.columns)
     by_id = read_lm_eval_samples(lm_eval_outputs, item="id").table
     assert sorted(by_id["item"].unique()) == sorted(ITEMS)
 
