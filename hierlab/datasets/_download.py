@@ -170,10 +170,14 @@ def _source(url: str) -> str:
     return str(Path(mirror).expanduser().resolve() / relative)
 
 
+class _MissingFromMirror(FileNotFoundError):
+    """The mirror folder has no file at the URL's path (turned into a DataDownloadError)."""
+
+
 def _copy(source: str, tmp: Path, digest: Any, deadline: float) -> None:
     path = Path(source)
     if not path.is_file():
-        raise FileNotFoundError(f"not in the mirror folder: {path}")
+        raise _MissingFromMirror(f"not in the mirror folder: {path}")
     with path.open("rb") as src, tmp.open("wb") as out:
         for block in iter(lambda: src.read(_CHUNK), b""):
             out.write(block)

@@ -82,19 +82,19 @@ class GeolocationExperiment(Result):
     tree: Tree
     card: DatasetCard
 
-    def accuracy(self, by: str | None = None) -> pl.DataFrame:
+    def accuracy(self, group: str | None = None) -> pl.DataFrame:
         """Compute each strategy's accuracy at every level, optionally per item group.
 
         Parameters
         ----------
-        by : str, optional
+        group : str, optional
             An ``items`` column to break the accuracy down by (``"region"``,
             ``"rank_stratum"``, ``"shares_admin1_name"`` ...).
 
         Returns
         -------
         polars.DataFrame
-            ``model`` (, ``by``), ``depth``, ``level`` (region, sub_region, country,
+            ``model`` (, ``group``'s column), ``depth``, ``level`` (region, sub_region, country,
             admin1), ``n`` and ``accuracy``: the share of cities whose predicted node has
             the right ancestor at that depth.
         """
@@ -112,14 +112,14 @@ class GeolocationExperiment(Result):
             )
         frame = pl.concat(frames).with_columns(pl.col("model").cast(pl.Enum(list(MODELS))))
         keys = ["model"]
-        if by is not None:
-            if by not in self.items.columns or by in ("item", "depth", "level"):
+        if group is not None:
+            if group not in self.items.columns or group in ("item", "depth", "level"):
                 raise InvalidValueError(
-                    f"`by` must be a column of the items table ({', '.join(self.items.columns)}), "
-                    f"got {by!r}."
+                    f"`group` must be a column of the items table "
+                    f"({', '.join(self.items.columns)}), got {group!r}."
                 )
-            frame = frame.join(self.items.select("item", by), on="item", how="left")
-            keys.append(by)
+            frame = frame.join(self.items.select("item", group), on="item", how="left")
+            keys.append(group)
         return (
             frame.group_by([*keys, "depth", "level"])
             .agg(pl.len().alias("n"), pl.col("right").mean().alias("accuracy"))
