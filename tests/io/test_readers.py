@@ -159,3 +159,14 @@ def test_plain_table_checks(tmp_path: Path) -> None:
     path.write_text(json.dumps({"a": 1}))
     with pytest.raises(InvalidValueError, match="format"):
         read_results_table(tmp_path / "r.xyz")
+
+
+def test_inspect_json_logs_read_the_same(inspect_logs: Path, tmp_path: Path) -> None:
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    source = sorted(inspect_logs.glob("*.eval"))[0]
+    target = tmp_path / "converted.json"
+    write_eval_log(read_eval_log(str(source)), str(target), format="json")
+    a = read_inspect_logs(source).table.drop("source")
+    b = read_inspect_logs(target).table.drop("source")
+    assert a.sort("item").equals(b.sort("item"))
