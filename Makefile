@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= notebooks,dev,embed
+EXTRAS ?= notebooks,dev,embed,io
 # the embed extra needs torch; 2.13.0 is a CPU build (any other resolution pulls CUDA)
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))

@@ -15,18 +15,37 @@ import polars as pl
 from hierlab.errors import InputShapeError, InputTypeError, format_items
 
 
-def as_polars(table: Any, what: str = "The table") -> pl.DataFrame:
+def as_polars(
+    table: Any, what: str = "The table", *, columns: Sequence[str | None] | None = None
+) -> pl.DataFrame:
     """Convert polars (eager or lazy), pandas, a dict of columns or a list of row dicts to polars.
+
+    A polars LazyFrame (``pl.scan_parquet(...)``, :func:`hierlab.io.scan_results`) is
+    collected with only ``columns`` (those it has; None entries are skipped), so a
+    10-million-row table on disk costs the memory of the columns an analysis needs, not of
+    the whole table. Missing columns are left for :func:`require_columns` to report.
 
     Examples
     --------
     >>> as_polars({"a": [1, 2]}).shape
     (2, 1)
+    >>> as_polars(pl.LazyFrame({"a": [1], "b": [2], "c": [3]}), columns=["c", "a", None]).columns
+    ['c', 'a']
     """
     if isinstance(table, pl.DataFrame):
         return table
     if isinstance(table, pl.LazyFrame):
-        return table.collect()
+        try:
+            if columns is not None:
+                present = set(table.collect_schema().names())
+                wanted = [c for c in dict.fromkeys(columns) if isinstance(c, str) and c in present]
+                table = table.select(wanted)
+            return table.collect()
+        except (pl.exceptions.PolarsError, OSError) as err:
+            raise InputShapeError(
+                f"{what} (a polars LazyFrame) could not be collected: {type(err).__name__}: "
+                f"{str(err)[:300]}"
+            ) from None
     if isinstance(table, Mapping):
         return pl.DataFrame(dict(table))
     if type(table).__module__.split(".")[0] == "pandas":

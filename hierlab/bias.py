@@ -89,8 +89,10 @@ SPARSE_COUNT = 5
 PROFILE_GROUPS = 12
 
 
-def _frame(results: Any, what: str = "`results`") -> pl.DataFrame:
-    frame = as_polars(results, what)
+def _frame(
+    results: Any, what: str = "`results`", columns: list[str | None] | None = None
+) -> pl.DataFrame:
+    frame = as_polars(results, what, columns=columns)
     if frame.height == 0:
         raise EmptyInputError(f"{what} is empty: it has no rows.")
     return frame
@@ -383,7 +385,8 @@ def disaggregate(
     >>> d.table.columns
     ['model', 'group', 'n', 'estimate', 'ci_low', 'ci_high', 'interval', 'small']
     """
-    frame = _frame(results)
+    needed = [model, item, correct, cluster] + ([node] if tree is not None else [group])
+    frame = _frame(results, columns=needed)  # a LazyFrame is collected with these alone
     for value, name in ((group, "group"), (correct, "correct"), (model, "model"), (item, "item")):
         _column(value, name)
     if cluster is not None:

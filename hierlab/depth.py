@@ -102,7 +102,7 @@ def _predictions(
     """Return validated predictions: node ids in ``true``/``pred`` (-1: a refusal)."""
     tree = as_tree(tree)
     markers = _check_abstain(abstain)
-    frame = as_polars(predictions, "`predictions`")
+    frame = as_polars(predictions, "`predictions`", columns=["true", "pred", *keys, "item"])
     require_columns(
         frame,
         ["true", "pred", *keys],

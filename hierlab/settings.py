@@ -1,7 +1,7 @@
 """Settings read from the environment: where data is cached and where it is downloaded from.
 
-This module is hierlab's ground floor: it imports nothing from the rest of the package,
-so every layer (datasets, taxonomy's embedding cache, io) can use it.
+This module is hierlab's ground floor: it imports nothing from the rest of the package but
+its errors, so every layer (datasets, taxonomy's embedding cache, io) can use it.
 
 =======================  ==================================================================
 variable                 meaning
@@ -11,6 +11,8 @@ variable                 meaning
 ``HIERLAB_DATA_MIRROR``  a folder or an http(s) base URL that replaces ``https://`` in
                          every download URL (offline mirrors; CI uses
                          ``../shared/data/mirror``)
+``HIERLAB_DATA_TIMEOUT`` the longest a download of one file may take, in seconds (default
+                         300); a server that stalls or trickles is abandoned after it
 =======================  ==================================================================
 
 Examples
@@ -24,15 +26,30 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
-__all__ = ["ENV_HOME", "ENV_MIRROR", "data_home", "data_mirror"]
+from hierlab.errors import InvalidValueError
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ENV_HOME",
+    "ENV_MIRROR",
+    "ENV_TIMEOUT",
+    "data_home",
+    "data_mirror",
+    "download_timeout",
+]
 
 #: The environment variable naming the cache folder.
 ENV_HOME = "HIERLAB_DATA_HOME"
 #: The environment variable naming an offline mirror (a folder or an http(s) base URL).
 ENV_MIRROR = "HIERLAB_DATA_MIRROR"
+#: The environment variable setting the total time allowed to download one file (seconds).
+ENV_TIMEOUT = "HIERLAB_DATA_TIMEOUT"
+#: The default total time allowed to download one file, in seconds.
+DEFAULT_TIMEOUT = 300.0
 
 
 def data_home() -> Path:
@@ -72,3 +89,37 @@ def data_mirror() -> str | None:
     """
     value = os.environ.get(ENV_MIRROR, "").strip()
     return value or None
+
+
+def download_timeout() -> float:
+    """Return the total time allowed to download one file: ``$HIERLAB_DATA_TIMEOUT`` or 300 s.
+
+    Returns
+    -------
+    float
+        Seconds (> 0).
+
+    Raises
+    ------
+    InvalidValueError
+        The variable is set to something that is not a positive number of seconds.
+
+    Examples
+    --------
+    >>> download_timeout() > 0
+    True
+    """
+    value = os.environ.get(ENV_TIMEOUT, "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidValueError(
+            f"{ENV_TIMEOUT}={value!r} is not a positive number of seconds; set it to the total "
+            f"time one download may take (e.g. {ENV_TIMEOUT}=600) or unset it for "
+            f"{DEFAULT_TIMEOUT:.0f} s."
+        )
+    return seconds

@@ -3,7 +3,8 @@
 Fetchers download commit-pinned files, check their sha256 and cache them under
 ``HIERLAB_DATA_HOME``; ``HIERLAB_DATA_MIRROR`` points them at an offline mirror (a folder
 or an http(s) base URL that replaces ``https://``; both are read by
-:mod:`hierlab.settings`). The demo and the world map need no network.
+:mod:`hierlab.settings`). The demo and the world map need no network; :func:`load_country_borders` downloads the
+1:50m world-atlas borders once for point-in-polygon reverse geocoding.
 
 Examples
 --------
@@ -14,6 +15,7 @@ Examples
 
 from hierlab.datasets._download import fetch_file
 from hierlab.datasets.benchmark import BenchmarkResults
+from hierlab.datasets.borders import CountryBorders, load_country_borders
 from hierlab.datasets.card import DatasetCard
 from hierlab.datasets.chembench import fetch_chembench
 from hierlab.datasets.countries import country_table, normalize_countries
@@ -26,6 +28,7 @@ from hierlab.datasets.taxonomies import TreeDataset, fetch_label_tree, fetch_sem
 
 __all__ = [
     "BenchmarkResults",
+    "CountryBorders",
     "DatasetCard",
     "Demo",
     "DemoTruth",
@@ -41,6 +44,7 @@ __all__ = [
     "fetch_mathvista",
     "fetch_semeval_taxonomy",
     "fetch_un_m49",
+    "load_country_borders",
     "load_demo",
     "load_places",
     "load_world_map",

@@ -5,14 +5,25 @@ registry below). Files are cached under ``HIERLAB_DATA_HOME`` (default: the oper
 system's user cache folder for ``hierlab``) at the URL's path, so a cached copy is never
 confused with another version. ``HIERLAB_DATA_MIRROR`` replaces the ``https://`` prefix of
 every URL: either a folder (``../shared/data/mirror``) or an HTTP base URL
-(``http://127.0.0.1:8000``). Downloads go through pooch: a file is streamed to a temporary
-name in the cache folder, its hash is checked, and only then is it moved into place, so an
-interrupted or corrupted download never leaves a file that later passes as good.
+(``http://127.0.0.1:8000``).
+
+A download is streamed to a temporary file *inside the cache folder*
+(``.<name>.<pid>-<random>.part``) while its sha256 is computed; only a file whose hash
+matches is moved into place (an atomic rename). The temporary file is removed on every
+exit Python sees (an error, Ctrl-C, a failed hash); one left by a process killed outright
+is removed by the next fetch of that file. One file's download may take at most
+``HIERLAB_DATA_TIMEOUT`` seconds in total (default 300): a server that stalls or sends a
+byte at a time is abandoned with a :class:`~hierlab.errors.DataDownloadError` that says so.
+Every error names the URL, where it was fetched from, the cache folder, the environment
+variables and what actually went wrong.
 """
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import os
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +33,14 @@ from hierlab.errors import (
     InputTypeError,
     InvalidValueError,
 )
-from hierlab.settings import ENV_HOME, ENV_MIRROR, data_home, data_mirror
+from hierlab.settings import (
+    ENV_HOME,
+    ENV_MIRROR,
+    ENV_TIMEOUT,
+    data_home,
+    data_mirror,
+    download_timeout,
+)
 
 __all__ = ["REGISTRY", "fetch_file"]
 
@@ -87,40 +105,130 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def _copy_from_folder(url: str, output_file: Any, pooch: Any) -> None:
-    """Copy a file from a local mirror folder (a pooch downloader)."""
-    source = Path(url)
-    if not source.is_file():
-        raise DataDownloadError(f"not in the mirror folder: {source}")
-    if hasattr(output_file, "write"):
-        with source.open("rb") as fh:
-            shutil.copyfileobj(fh, output_file)
-    else:
-        shutil.copyfile(source, output_file)
+#: Bytes read per chunk.
+_CHUNK = 1 << 16
+#: The longest wait for one read from a server (the total deadline is separate).
+_READ_TIMEOUT = 30.0
+#: A temporary file older than this is stale even if its process id is alive again.
+_STALE_SECONDS = 24 * 3600.0
 
 
-def _source(url: str) -> tuple[str, Any]:
-    """Where to download ``url`` from (honouring the mirror) and with which downloader."""
-    import pooch
+def _variables(home: Path) -> str:
+    """Describe the cache folder and the three variables (every error ends with this)."""
+    mirror = data_mirror()
+    return (
+        f"Cache folder: {home} (set {ENV_HOME} to use another). Mirror: "
+        + (f"{mirror} ({ENV_MIRROR})" if mirror else f"none ({ENV_MIRROR} is not set)")
+        + f". Time allowed per file: {download_timeout():g} s ({ENV_TIMEOUT})."
+    )
 
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    except OSError:  # pragma: no cover - platforms without signal 0
+        return False
+    return True
+
+
+def _clean_stale(folder: Path, name: str) -> None:
+    """Remove temporary files of ``name`` left by processes that no longer run."""
+    now = time.time()
+    for part in folder.glob(f".{name}.*.part"):
+        pid_text = part.name[len(name) + 2 :].split("-", 1)[0]
+        try:
+            pid = int(pid_text)
+            age = now - part.stat().st_mtime
+        except (ValueError, OSError):
+            continue
+        if not _pid_alive(pid) or age > _STALE_SECONDS:
+            part.unlink(missing_ok=True)
+
+
+def _source(url: str) -> str:
+    """Where to download ``url`` from, honouring the mirror."""
     mirror = data_mirror()
     relative = url.removeprefix("https://")
     if mirror is None:
-        return url, pooch.HTTPDownloader(progressbar=False, timeout=30)
+        return url
     if mirror.startswith(("http://", "https://")):
-        return f"{mirror.rstrip('/')}/{relative}", pooch.HTTPDownloader(
-            progressbar=False, timeout=30
-        )
-    return str(Path(mirror).expanduser().resolve() / relative), _copy_from_folder
+        return f"{mirror.rstrip('/')}/{relative}"
+    return str(Path(mirror).expanduser().resolve() / relative)
 
 
-def fetch_file(url: str) -> Path:
+class _MissingFromMirror(FileNotFoundError):
+    """The mirror folder has no file at the URL's path (turned into a DataDownloadError)."""
+
+
+def _copy(source: str, tmp: Path, digest: Any, deadline: float) -> None:
+    path = Path(source)
+    if not path.is_file():
+        raise _MissingFromMirror(f"not in the mirror folder: {path}")
+    with path.open("rb") as src, tmp.open("wb") as out:
+        for block in iter(lambda: src.read(_CHUNK), b""):
+            out.write(block)
+            digest.update(block)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the copy took longer than allowed")
+
+
+def _stream(source: str, tmp: Path, digest: Any, deadline: float, seconds: float) -> None:
+    import http.client
+
+    import requests
+    from urllib3.exceptions import ProtocolError
+
+    read_timeout = max(min(_READ_TIMEOUT, seconds), 0.1)
+    with requests.get(source, stream=True, timeout=(read_timeout, read_timeout)) as response:
+        response.raise_for_status()
+        expected = response.headers.get("Content-Length")
+        received = 0
+        with tmp.open("wb") as out:
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"the download took longer than {seconds:g} s ({received:,} bytes "
+                        "received): the server stalled or is too slow"
+                    )
+                try:
+                    block = response.raw.read1(_CHUNK)  # returns as soon as any bytes arrive
+                except (ProtocolError, http.client.IncompleteRead):
+                    block = b""  # the server closed the connection early: checked below
+                if not block:
+                    break
+                received += len(block)
+                out.write(block)
+                digest.update(block)
+        if expected is not None and received != int(expected):
+            raise ConnectionError(
+                f"the server closed the connection after {received:,} of {int(expected):,} bytes"
+            )
+
+
+def fetch_file(url: str, *, timeout: float | None = None) -> Path:
     """Return the local path of a registered file, downloading and verifying it if needed.
 
     Parameters
     ----------
     url : str
         A canonical URL from :data:`REGISTRY`.
+    timeout : float, optional
+        The most seconds the download of this file may take in total (default
+        ``$HIERLAB_DATA_TIMEOUT``, else 300).
 
     Returns
     -------
@@ -132,11 +240,12 @@ def fetch_file(url: str) -> Path:
     InvalidValueError
         ``url`` is not in the registry.
     DataDownloadError
-        The file is not cached and could not be downloaded (no network, a missing mirror
-        file); the message names the URL, the cache folder and both environment
-        variables.
+        The file is not cached and could not be fetched (the server or mirror failed,
+        answered an error, stalled past the time allowed, or the cache folder is not
+        writable); the message says which, and names the URL, the source, the cache
+        folder and the environment variables.
     DataIntegrityError
-        The downloaded bytes do not match the pinned hash; nothing is left in the cache.
+        The fetched bytes do not match the pinned hash; nothing is left in the cache.
 
     Examples
     --------
@@ -144,9 +253,6 @@ def fetch_file(url: str) -> Path:
     >>> fetch_file(M49 + "/all/all.csv").name
     'all.csv'
     """
-    import pooch
-    import requests
-
     if not isinstance(url, str):
         raise InputTypeError(
             f"`url` must be the URL (a str) of a registered data file, got {type(url).__name__}."
@@ -156,32 +262,101 @@ def fetch_file(url: str) -> Path:
             f"{url!r} is not a registered hierlab data file; fetch_file only downloads "
             "the commit-pinned, sha256-checked URLs the dataset fetchers use."
         )
-    pooch.get_logger().setLevel("WARNING")
-    source, downloader = _source(url)
+    if timeout is None:
+        seconds = download_timeout()
+    elif isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise InvalidValueError(f"`timeout` must be a positive number of seconds, got {timeout!r}.")
+    else:
+        seconds = float(timeout)
     home = data_home()
     relative = url.removeprefix("https://")
+    target = home / relative
+    expected = REGISTRY[url]
+    if target.is_file():
+        try:
+            if _sha256(target) == expected:
+                return target
+        except OSError:
+            pass  # unreadable: fetch it again below
+    corrupt = target.is_file()  # cached, but its hash did not match (or it was unreadable)
+    source = _source(url)
     try:
-        path = pooch.retrieve(
-            source,
-            known_hash=f"sha256:{REGISTRY[url]}",
-            fname=relative,
-            path=home,
-            downloader=downloader,
-            progressbar=False,
-        )
-    except ValueError as err:
-        if "hash" not in str(err).lower():
-            raise
-        raise DataIntegrityError(
-            f"The file downloaded for {url} (from {source}) does not match its pinned "
-            f"sha256 {REGISTRY[url]}; it was discarded and nothing was cached. The source "
-            f"or the mirror ({ENV_MIRROR}) holds a different or corrupted file."
-        ) from None
-    except (OSError, requests.exceptions.RequestException) as err:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale(target.parent, target.name)
+        tmp = target.parent / f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
+        tmp.touch()
+    except OSError as err:
         raise DataDownloadError(
-            f"Could not download {url} (tried {source}: {type(err).__name__}: {err}). "
-            f"It is not in the cache folder {home}. Connect to the internet, or set "
-            f"{ENV_MIRROR} to a mirror folder or URL that holds the file at "
-            f"'<mirror>/{relative}', or set {ENV_HOME} to a cache folder that has it."
+            f"Cannot write to the cache folder to fetch {url}: {type(err).__name__}: "
+            f"{err.strerror or err}. Make the folder writable, or set {ENV_HOME} to a "
+            f"writable folder. {_variables(home)}"
         ) from None
-    return Path(path)
+    digest = hashlib.sha256()
+    deadline = time.monotonic() + seconds
+    try:
+        try:
+            if source.startswith(("http://", "https://")):
+                _stream(source, tmp, digest, deadline, seconds)
+            else:
+                _copy(source, tmp, digest, deadline)
+        except Exception as err:  # every failure becomes one clear error
+            message = _failure(url, source, err, seconds, home)
+            if corrupt:
+                message = (
+                    f"The cached copy {target} does not match its pinned sha256 (corrupted or "
+                    f"truncated), so it was fetched again, which failed. {message}"
+                )
+            raise DataDownloadError(message) from None
+        if digest.hexdigest() != expected:
+            raise DataIntegrityError(
+                f"The file fetched for {url} (from {source}) does not match its pinned sha256 "
+                f"{expected} (got {digest.hexdigest()}); it was discarded and nothing was "
+                f"cached. The source holds a different or corrupted file: fix or update the "
+                f"mirror, or unset {ENV_MIRROR} to fetch from the original URL. "
+                f"{_variables(home)}"
+            )
+        try:
+            os.replace(tmp, target)
+        except OSError as err:
+            raise DataDownloadError(
+                f"Fetched {url} but could not move it into the cache folder: "
+                f"{type(err).__name__}: {err.strerror or err}. {_variables(home)}"
+            ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _failure(url: str, source: str, err: Exception, seconds: float, home: Path) -> str:
+    """Say what went wrong with a fetch, and how to fix it."""
+    import requests
+
+    what = f"{type(err).__name__}: {err}"
+    if isinstance(err, TimeoutError | requests.exceptions.Timeout):
+        fix = (
+            f"Nothing was received in time or the whole file took longer than {seconds:g} s. "
+            f"Set {ENV_TIMEOUT} to allow more time (seconds), or point {ENV_MIRROR} at a "
+            "faster mirror."
+        )
+    elif isinstance(err, requests.exceptions.HTTPError):
+        status = err.response.status_code if err.response is not None else "?"
+        fix = (
+            f"The server answered HTTP {status}: it does not have the file at that address. "
+            f"Check that {ENV_MIRROR} holds it at '<mirror>/{url.removeprefix('https://')}'."
+        )
+    elif isinstance(err, FileNotFoundError):
+        fix = (
+            f"The mirror folder does not hold the file: copy it to "
+            f"'<mirror>/{url.removeprefix('https://')}' or unset {ENV_MIRROR}."
+        )
+    elif isinstance(err, requests.exceptions.ConnectionError | ConnectionError):
+        fix = (
+            "The connection failed or was cut: the machine may be offline or the server "
+            f"down. Retry, or set {ENV_MIRROR} to a mirror folder or URL that holds the file."
+        )
+    else:
+        fix = f"Set {ENV_MIRROR} to a mirror folder or URL that holds the file."
+    return (
+        f"Could not fetch {url} from {source} ({what}). It is not in the cache. {fix} "
+        f"{_variables(home)}"
+    )

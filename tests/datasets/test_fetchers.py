@@ -100,7 +100,7 @@ def test_earthwhere() -> None:
     # street answers: 143 coordinates, the rest text paths with the country first
     coords = ws.filter(pl.col("answer_type") == "latitude & longitude")
     assert coords.height == 143 and coords["lat"].null_count() == 0
-    assert coords["iso2"].null_count() == 0 and set(coords["country_from"]) == {"nearest place"}
+    assert coords["iso2"].null_count() == 0 and set(coords["country_from"]) == {"borders"}
     text = ws.filter(pl.col("answer_type") != "latitude & longitude")
     assert text["path"].null_count() == 0
     first = text.filter(pl.col("country_from") == "answer")
