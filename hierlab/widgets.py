@@ -117,7 +117,12 @@ def _highlight(chart: Any, param: Any, field: str, *, mark: str = "point") -> An
     def emphasise(unit: Any) -> Any:
         spec = unit.to_dict(validate=False)
         encoding = spec.get("encoding", {})
-        fields = {e.get("field") for e in encoding.values() if isinstance(e, dict)}
+        fields = {
+            e.get("field")
+            for channel in encoding.values()
+            for e in (channel if isinstance(channel, list) else [channel])
+            if isinstance(e, dict)
+        }
         kind = spec.get("mark", {})
         kind = kind.get("type") if isinstance(kind, dict) else kind
         if field not in fields or "opacity" in encoding:
@@ -287,9 +292,8 @@ def _item_details(item: str, fit: Any, info: pl.DataFrame | None, audit: pl.Data
             if column != "item":
                 rows.append((column, params[column][0]))
     flags = audit.filter(pl.col("item") == item)
-    if flags.height and "reasons" in flags.columns:
-        reasons = flags["reasons"][0]
-        rows.append(("flags", ", ".join(reasons) if reasons is not None else ""))
+    reasons = flags["reasons"][0] if flags.height and "reasons" in flags.columns else None
+    rows.append(("flags", ", ".join(reasons) if reasons else "none"))
     if info is not None:
         found = info.filter(pl.col("item").cast(pl.String) == item)
         if found.height:
@@ -386,7 +390,7 @@ def explore_irt(
     audit = (
         audit_items(fit) if has_audit else pl.DataFrame({"item": []}, schema={"item": pl.String})
     )
-    pick = alt.selection_point(name="item_pick", fields=["item"], on="click", nearest=True)
+    pick = alt.selection_point(name="item_pick", fields=["item"], on="click")
 
     def build(v: dict[str, Any]) -> list[tuple[str, Any]]:
         if v["view"] == "item curves":
@@ -418,7 +422,7 @@ def explore_irt(
     def on_select(_change: Any) -> None:
         selections = chart_widget.selections
         chosen = selections.item_pick.value if hasattr(selections, "item_pick") else []
-        show_item(chosen[0]["item"] if chosen else None)
+        show_item(chosen[0].get("item") if chosen else None)
 
     chart_widget.observe(on_select, names=["_vl_selections"])
     box.show_item = show_item
@@ -565,14 +569,19 @@ def explore_bias(
                 "lower Min items."
             )
             return [(stem, note), (stem + "_heatmap", _message_chart("Nothing to show."))]
-        pick = alt.selection_point(name="pick", fields=["group"], on="click", nearest=True)
+        pick = alt.selection_point(name="pick", fields=["group"], on="click")
         forest = forest_plot(
             mine, model=v["model"], title=f"{_shown(v['model'])}: {correct} by {v['group']}"
         )
         forest = _highlight(forest, pick, "group")
-        heat = group_heatmap(t, title=f"{correct} by model and {v['group']}")
-        if picked["group"] is not None and picked["group"] in t["group"].to_list():
-            heat = heat.transform_filter(alt.datum.group == picked["group"])
+        chosen = picked["group"]
+        if chosen is not None and chosen in t["group"].to_list():
+            heat = group_heatmap(
+                t.filter(pl.col("group") == chosen),
+                title=f"{correct} by model: {chosen}",
+            )
+        else:
+            heat = group_heatmap(t, title=f"{correct} by model and {v['group']}")
         return [(stem, forest), (stem + "_heatmap", heat)]
 
     box = _explorer(controls, build, title, folder=folder)
@@ -581,7 +590,7 @@ def explore_bias(
     def on_select(_change: Any) -> None:
         selections = forest_widget.selections
         chosen = selections.pick.value if hasattr(selections, "pick") else []
-        picked["group"] = chosen[0]["group"] if chosen else None
+        picked["group"] = chosen[0].get("group") if chosen else None
         current = {name: c.value for name, c in controls.items()}
         # only the heatmap: the forest keeps its selection
         _show(box.charts[1], build(current)[1][1])

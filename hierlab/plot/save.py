@@ -34,6 +34,7 @@ from hierlab.plot.theme import (
     font_available,
     paper_config,
     register_fonts,
+    register_theme,
 )
 
 __all__ = ["FORMATS", "SIZES", "chart_spec", "save"]
@@ -103,7 +104,10 @@ def chart_spec(chart: Any) -> dict[str, Any]:
     ([{'x': None}], True)
     """
     if hasattr(chart, "to_dict") and callable(chart.to_dict):
-        with use_data_transformer():
+        import altair as alt
+
+        # the paper theme, whatever theme is active (a user's own config still wins)
+        with use_data_transformer(), alt.theme.enable(register_theme()):
             try:
                 raw = chart.to_dict()
             except HierlabError:
@@ -120,10 +124,19 @@ def chart_spec(chart: Any) -> dict[str, Any]:
             f"{type(chart).__name__}."
         )
     spec = _finite(raw)
-    merged = dict(paper_config()["config"])
-    merged.update(spec.get("config", {}))
-    spec["config"] = merged
+    spec["config"] = _merge(paper_config()["config"], spec.get("config", {}))
     return spec
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated by ``top``, merging nested dicts (``top`` wins)."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _walk_spec(spec: Any, visit: Any) -> None:
@@ -150,7 +163,7 @@ def _enlarge_fonts(spec: dict[str, Any]) -> dict[str, Any]:
                 and not isinstance(value, bool)
                 and value < MIN_FONT_PX
             ):
-                node[key] = round(MIN_FONT_PX, 2)
+                node[key] = math.ceil(MIN_FONT_PX * 100) / 100  # 9.34 px: never under 7 pt
 
     _walk_spec(spec, visit)
     return spec
@@ -417,8 +430,9 @@ def save(
         The output folder (created if missing); files are written nowhere else.
     size : {"auto", "single", "double"}, float or None, default "auto"
         The print width: ``"single"`` column (3.3 in), ``"double"`` column (7 in), a
-        width in inches, ``"auto"`` (the column nearer to the chart's own width) or None
-        (the chart's own size, at 96 px per inch).
+        width in inches, ``"auto"`` (the column nearer to the chart's own width; double
+        when the text does not fit one column) or None (the chart's own size, at 96 px
+        per inch).
     dpi : int, default 300
         Pixels per inch of the PNG at print size (recorded in the file).
 
@@ -476,8 +490,20 @@ def save(
     svg = _render_svg(spec)
     target, label = _target(size, _svg_size(svg)[0])
     if target is not None:
-        spec, svg = _fit(spec, svg, target, name, label)
-    out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            spec, svg = _fit(spec, svg, target, name, label)
+        except InvalidValueError:
+            if size != "auto" or label.endswith("(double column)"):
+                raise
+            target, label = _target("double", 0.0)  # too crowded for one column: use two
+            spec, svg = _fit(spec, svg, target, name, label)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidValueError(
+            f"save({name!r}): cannot create the folder {str(out_dir)!r} ({err.strerror or err}); "
+            "pass folder= a folder you can write to."
+        ) from err
     written = []
     for fmt in formats:
         path = out_dir / f"{name}.{fmt}"

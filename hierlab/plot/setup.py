@@ -220,7 +220,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
     >>> check_parameters({"SEED": "0", "__annotations__": {"SEED": int}})
     Traceback (most recent call last):
     ...
-    hierlab.errors.InputTypeError: Notebook parameter SEED is '0' (str); it must be int: write SEED = 0 ...
+    hierlab.errors.InputTypeError: Notebook parameter SEED is '0' (str); it must be int: write SEED = 0.
     """
     if not isinstance(namespace, Mapping):
         raise InputTypeError(
@@ -277,11 +277,11 @@ def _advice(name: str, value: Any, expected: type) -> str:
         except ValueError:
             hint = ""
     if not hint:
-        hint = f" give {name} a {expected.__name__} value"
+        article = "an" if expected.__name__[0] in "aeiou" else "a"
+        hint = f" give {name} {article} {expected.__name__} value"
     return (
         f"Notebook parameter {name} is {shown} ({type(value).__name__}); it must be "
-        f"{expected.__name__}:{hint} (papermill: pass -p {name} with a {expected.__name__}, "
-        "not text)."
+        f"{expected.__name__}:{hint}."
     )
 
 

@@ -151,9 +151,17 @@ def enable_theme() -> None:
     """
     import altair as alt
 
+    register_theme()
+    alt.theme.enable(THEME_NAME)
+
+
+def register_theme() -> str:
+    """Register the paper theme with Altair without enabling it; return its name (internal)."""
+    import altair as alt
+
     if THEME_NAME not in alt.theme.names():
         alt.theme.register(THEME_NAME, enable=False)(paper_config)
-    alt.theme.enable(THEME_NAME)
+    return THEME_NAME
 
 
 def font_folder() -> Path:
