@@ -8,10 +8,10 @@ BIN    := $(VENV)/bin
 EXTRAS ?= notebooks,dev,embed
 # the embed extra needs torch; 2.13.0 is a CPU build (any other resolution pulls CUDA)
 TORCH  ?= torch==2.13.0
+comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --progress-bar off
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-comma  := ,
 
 .PHONY: setup test lint format figures lab bench browser clean
 
