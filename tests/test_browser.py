@@ -243,7 +243,34 @@ def _open_notebook(driver, lab, name: str) -> None:
         "return [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText);"
     )
     assert not dialogs, f"{name}: a dialog opened: {dialogs}"
-    _wait(driver, lambda d: _kernel_idle(d), 60, f"the kernel of {name} to start")
+    # the page shows "idle" before a kernel is attached; wait for the server's session and
+    # for the toolbar to name the kernel (Run All before that asks to select a kernel)
+    _wait(driver, lambda d: _session_idle(lab, name), 90, f"the kernel of {name} to start")
+    _wait(
+        driver,
+        lambda d: (
+            _kernel_idle(d)
+            and d.execute_script(
+                "const k = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)"
+                " .jp-KernelName');"
+                "return k !== null && k.innerText.trim() === 'Python 3 (ipykernel)';"
+            )
+        ),
+        30,
+        f"the notebook of {name} to show its kernel",
+    )
+
+
+def _session_idle(lab, name: str) -> bool:
+    """The server has a session for the notebook with an idle kernel."""
+    url, token, _ = lab
+    with urllib.request.urlopen(f"{url}/api/sessions?token={token}", timeout=10) as answer:
+        sessions = json.load(answer)
+    return any(
+        s.get("path", "").endswith(name)
+        and (s.get("kernel") or {}).get("execution_state") == "idle"
+        for s in sessions
+    )
 
 
 def _kernel_idle(driver) -> bool:
@@ -285,6 +312,10 @@ def _run_all(driver, name: str, timeout: float) -> None:
     item[0].click()
 
     def finished(d) -> bool:
+        dialogs = d.execute_script(
+            "return [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText);"
+        )
+        assert not dialogs, f"{name}: Run All opened a dialog: {dialogs}"
         prompts = d.execute_script(
             "return [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden)"
             " .jp-CodeCell .jp-InputArea-prompt')].map(p => p.innerText.trim());"
