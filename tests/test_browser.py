@@ -356,8 +356,13 @@ def _explorer(driver, title: str):
 
 
 def _chart_svg(container, index: int = 0) -> str:
-    views = container.find_elements("css selector", ".vega-embed svg.marks")
-    return views[index].get_attribute("outerHTML") if len(views) > index else ""
+    # read in one script: a view redrawn between finding and reading it is never stale
+    return container.parent.execute_script(
+        "const v = arguments[0].querySelectorAll('.vega-embed svg.marks');"
+        "return v.length > arguments[1] ? v[arguments[1]].outerHTML : '';",
+        container,
+        index,
+    )
 
 
 def _click_mark(driver, container, chart: int, selector: str, *, index: int) -> None:
