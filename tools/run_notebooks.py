@@ -139,6 +139,9 @@ def run_notebook(
                 kernel_name=notebook.metadata["kernelspec"].get("name", "python3"),
                 cwd=str(path.parent),
                 progress_bar=False,
+                # the kernel talks to this process over 127.0.0.1; its start-up notice
+                # about unencrypted TCP would only interleave with the progress lines
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     finally:
         stop.set()
