@@ -1,5 +1,6 @@
 # hierlab: `make figures` runs the notebook series, `make test` runs the test suite.
-# Both create the virtual environment on first use; nothing else needs installing by hand.
+# Both create the virtual environment on first use; nothing else needs installing by hand
+# (the browser test also needs Debian's chromium and chromium-driver: `make browser`).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -7,21 +8,34 @@ BIN    := $(VENV)/bin
 EXTRAS ?= notebooks,dev,embed,io
 # the embed extra needs torch; 2.13.0 is a CPU build (any other resolution pulls CUDA)
 TORCH  ?= torch==2.13.0
-STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
-PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 comma  := ,
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --progress-bar off
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test lint format figures lab bench clean
+.PHONY: setup test lint format figures lab bench browser clean
 
 setup: $(STAMP)  ## create .venv and install hierlab with the extras the targets need
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
+	@test -x $(BIN)/python || { echo "== creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "== installing hierlab[$(EXTRAS)] into $(VENV) (the first time takes several minutes)"
+	$(PIP) install --quiet --upgrade pip
 	$(if $(findstring embed,$(EXTRAS)),$(PIP) install '$(TORCH)')
 	$(PIP) install -e '.[$(EXTRAS)]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+	@echo "== $(VENV) is ready"
+
+browser:  ## install Debian's chromium and chromium-driver when missing (the browser test)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo "== chromium and chromedriver are installed"; \
+	else \
+	  echo "== installing chromium and chromium-driver (Debian packages)"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium chromium-driver; \
+	fi
 
 lint: setup  ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -31,11 +45,13 @@ format: setup  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: setup lint  ## lint, then the whole test suite in parallel
-	$(BIN)/python -m pytest -n 2 --durations=10
+test: setup lint  ## lint, then the whole test suite in parallel (skip the browser: -m "not browser")
+	$(BIN)/python -m pytest -n 2 --durations=10 $(PYTEST_ARGS)
 
 figures: setup  ## run every notebook headless and export figures/ (plus the README gallery)
+	@echo "== gallery -> figures/gallery"
 	$(BIN)/python tools/gallery.py figures/gallery
+	@echo "== notebooks -> figures (each notebook prints its progress)"
 	$(BIN)/python tools/run_notebooks.py notebooks figures
 
 lab: setup  ## open JupyterLab on notebooks/ (.py files open as notebooks via jupytext)

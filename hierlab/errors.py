@@ -31,6 +31,7 @@ __all__ = [
     "DataIntegrityError",
     "DuplicateRowsError",
     "EmptyInputError",
+    "FontWarning",
     "HierlabError",
     "HierlabWarning",
     "InputShapeError",
@@ -268,6 +269,24 @@ class SeparationWarning(HierlabWarning):
     Examples
     --------
     >>> issubclass(SeparationWarning, (HierlabWarning, UserWarning))
+    True
+    """
+
+
+class FontWarning(HierlabWarning):
+    """A font a chart asks for is not available to the exporter; a fallback font was used.
+
+    The export then depends on the fonts of the machine. Register the font's folder with
+    :func:`hierlab.plot.register_fonts`.
+
+    Parameters
+    ----------
+    message : str, default ""
+        What was met and what it means for the result.
+
+    Examples
+    --------
+    >>> issubclass(FontWarning, (HierlabWarning, UserWarning))
     True
     """
 

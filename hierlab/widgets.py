@@ -5,7 +5,13 @@ widgets), ``.charts`` (the :class:`altair.JupyterChart` widgets) and ``.chart`` 
 current main Altair chart). Changing a control's ``.value`` — by hand or from code —
 rebuilds the charts, so explorers work headless and tests can drive them. Selections
 made by clicking a chart are observed from Python through JupyterChart and drive the
-other views (e.g. clicking a region in the forest plot picks it in the heatmap view).
+other views (clicking a region in the forest plot highlights it and picks it in the
+heatmap; clicking an item in the IRT audit shows its text and metadata).
+
+The charts render offline: the Vega JavaScript comes from vl-convert in the kernel,
+never from a CDN. Every explorer has an "Export view" button (and an ``.export()``
+method) that saves the charts on show with the paper theme through
+:func:`hierlab.plot.save`, to ``folder=`` or :func:`hierlab.plot.export_folder`.
 
 Examples
 --------
@@ -17,26 +23,43 @@ Examples
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from hierlab._tables import as_polars, require_columns
-from hierlab.errors import InputTypeError, InvalidValueError
+from hierlab.errors import EmptyInputError, HierlabError, InputTypeError, InvalidValueError
 from hierlab.tree import Tree, as_tree
 
 __all__ = ["explore_bias", "explore_depth", "explore_irt", "explore_tree"]
 
+#: The size the "export this view" buttons write (see :func:`hierlab.plot.save`).
+EXPORT_SIZE = "auto"
+
 
 def _jupyter_chart(chart: Any) -> Any:
-    """Wrap an Altair chart in a JupyterChart widget, with the paper theme."""
+    """Wrap an Altair chart in an offline JupyterChart widget, with the paper theme."""
     import altair as alt
 
+    from hierlab.plot.setup import offline_widgets, use_data_transformer
     from hierlab.plot.theme import enable_theme
 
     enable_theme()
-    return alt.JupyterChart(chart)
+    offline_widgets()
+    with use_data_transformer():
+        return alt.JupyterChart(chart)
+
+
+def _show(widget: Any, chart: Any) -> None:
+    """Show ``chart`` in the JupyterChart ``widget`` (display names applied)."""
+    from hierlab.plot.setup import use_data_transformer
+
+    with use_data_transformer():
+        widget.chart = chart
 
 
 def _check_title(title: object) -> str:
@@ -46,36 +69,153 @@ def _check_title(title: object) -> str:
     return title
 
 
-def _explorer(
-    controls: dict[str, Any], build: Callable[[dict[str, Any]], list[Any]], title: str
-) -> Any:
-    """Assemble controls and charts into a VBox that rebuilds its charts when a control changes.
+def _check_folder(folder: object) -> Path | None:
+    """Return ``folder`` as a Path (None: the set-up's export folder), or raise."""
+    if folder is None:
+        return None
+    if not isinstance(folder, str | Path):
+        raise InputTypeError(
+            f"`folder` must be a folder path (text or pathlib.Path), got {type(folder).__name__}."
+        )
+    return Path(folder)
 
-    ``build`` maps the controls' current values (by name) to the list of Altair charts to
-    show; the first is the explorer's ``.chart``.
+
+def _slug(*parts: Any) -> str:
+    """Return a file-name-safe stem made of the parts (``"bias", "x y"`` -> ``bias_x-y``)."""
+    text = "_".join(str(p) for p in parts if str(p))
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-_").lower() or "view"
+
+
+def _shown(model: str) -> str:
+    """Return the display name of a model (see ``set_display_names``), or its id."""
+    from hierlab.plot.setup import display_names
+
+    return display_names().get(model, model)
+
+
+def _message_chart(text: str) -> Any:
+    """Return a chart that only says ``text`` (when a control leaves nothing to draw)."""
+    import altair as alt
+
+    return (
+        alt.Chart(pl.DataFrame({"message": [text]}))
+        .mark_text(fontSize=12, align="left", color="#555555")
+        .encode(text="message:N", tooltip=["message:N"])
+        .properties(width=320, height=40)
+    )
+
+
+def _highlight(chart: Any, param: Any, field: str, *, mark: str = "point") -> Any:
+    """Add the click selection ``param`` to ``chart`` and emphasise what it picks.
+
+    In every layer that encodes ``field``, the picked marks keep full opacity and the
+    others fade while something is picked; ``mark`` marks also get a dark outline. (A
+    layer chart holds the selection in its first layer, where JupyterChart reads it.)
     """
-    import html
+    import altair as alt
 
+    def emphasise(unit: Any) -> Any:
+        spec = unit.to_dict(validate=False)
+        encoding = spec.get("encoding", {})
+        fields = {
+            e.get("field")
+            for channel in encoding.values()
+            for e in (channel if isinstance(channel, list) else [channel])
+            if isinstance(e, dict)
+        }
+        kind = spec.get("mark", {})
+        kind = kind.get("type") if isinstance(kind, dict) else kind
+        if field not in fields or "opacity" in encoding:
+            return unit
+        unit = unit.encode(opacity=alt.condition(param, alt.value(1.0), alt.value(0.25)))
+        if kind == mark:
+            unit = unit.encode(
+                stroke=alt.condition(param, alt.value("#000000"), alt.value(None), empty=False),
+                strokeWidth=alt.condition(param, alt.value(2), alt.value(0), empty=False),
+            )
+        return unit
+
+    if isinstance(chart, alt.LayerChart):
+        chart = chart.copy(deep=["layer"])
+        chart.layer = [emphasise(layer) for layer in chart.layer]
+        return chart.add_params(param)
+    return emphasise(chart).add_params(param)
+
+
+def _explorer(
+    controls: dict[str, Any],
+    build: Callable[[dict[str, Any]], list[tuple[str, Any]]],
+    title: str,
+    *,
+    folder: Path | None,
+) -> Any:
+    """Assemble controls, charts and an "export this view" button into a VBox.
+
+    ``build`` maps the controls' current values (by name) to the charts to show, each with
+    the file name an export gives it; the first is the explorer's ``.chart``. Changing a
+    control rebuilds the charts; the button (or ``.export()``) saves the charts on show
+    with the paper theme to ``folder`` (default: :func:`hierlab.plot.export_folder`).
+    """
     import ipywidgets as w
 
     values = {name: c.value for name, c in controls.items()}
     built = build(values)
-    charts = [_jupyter_chart(c) for c in built]
-    box = w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), w.HBox(list(controls.values())), *charts])
+    charts = [_jupyter_chart(c) for _, c in built]
+    button = w.Button(
+        description="Export view",
+        icon="download",
+        tooltip="Save the charts on show as SVG, PNG and PDF with the paper theme",
+    )
+    status = w.HTML("")
+    box = w.VBox(
+        [
+            w.HTML(f"<b>{html.escape(title)}</b>"),
+            w.HBox([*controls.values(), button]),
+            status,
+            *charts,
+        ]
+    )
     box.controls = controls
     box.charts = charts
-    box.chart = built[0]
+    box.chart = built[0][1]
+    box.names = [n for n, _ in built]
+    box.export_button = button
+    box.status = status
 
     def refresh(_change: Any = None) -> None:
         current = {name: c.value for name, c in controls.items()}
         new = build(current)
-        for widget, chart in zip(charts, new, strict=True):
-            widget.chart = chart
-        box.chart = new[0]
+        for widget, (_, chart) in zip(charts, new, strict=True):
+            _show(widget, chart)
+        box.chart = new[0][1]
+        box.names = [n for n, _ in new]
+
+    def export(*, target: str | Path | None = None) -> list[Path]:
+        from hierlab.plot import export_folder, save
+
+        where = Path(target) if target is not None else folder or export_folder()
+        written: list[Path] = []
+        try:
+            for name, widget in zip(box.names, charts, strict=True):
+                written += save(widget.chart, name, folder=where, size=EXPORT_SIZE)
+        except HierlabError as err:
+            status.value = f"<span style='color:#b00020'>{html.escape(str(err))}</span>"
+            raise
+        shown = ", ".join(p.name for p in written)
+        status.value = f"Saved {html.escape(shown)} in {html.escape(str(where))}"
+        return written
+
+    def on_click(_button: Any) -> None:
+        try:
+            export()
+        except HierlabError:
+            pass  # the message is on show in the status line
 
     for control in controls.values():
         control.observe(refresh, names="value")
+    button.on_click(on_click)
     box.refresh = refresh
+    box.export = export
     return box
 
 
@@ -85,6 +225,7 @@ def explore_tree(
     values: Any = None,
     weight: Any = None,
     title: str = "Explore the tree",
+    folder: str | Path | None = None,
 ) -> Any:
     """Show a Tree as an icicle, sunburst or treemap, with a depth control.
 
@@ -101,11 +242,14 @@ def explore_tree(
         every leaf counts once.
     title : str, default "Explore the tree"
         The explorer's heading.
+    folder : str or pathlib.Path, optional
+        Where "Export view" writes (default :func:`hierlab.plot.export_folder`).
 
     Returns
     -------
     ipywidgets.VBox
-        With ``.controls`` (``kind``, ``depth``), ``.charts`` and ``.chart``.
+        With ``.controls`` (``kind``, ``depth``), ``.charts``, ``.chart``, ``.export()``
+        and ``.export_button``.
 
     Examples
     --------
@@ -117,6 +261,7 @@ def explore_tree(
     """
     tree = as_tree(tree, "tree")
     title = _check_title(title)
+    folder = _check_folder(folder)
     import ipywidgets as w
 
     from hierlab.plot import icicle, sunburst, treemap
@@ -129,32 +274,78 @@ def explore_tree(
             value=min(3, tree.max_depth), min=1, max=max(1, tree.max_depth), description="Depth"
         ),
     }
+    charts = {"icicle": icicle, "sunburst": sunburst, "treemap": treemap}
 
-    def build(v: dict[str, Any]) -> list[Any]:
-        if v["kind"] == "icicle":
-            return [icicle(tree, color=values, weight=weight, max_depth=v["depth"])]
-        if v["kind"] == "sunburst":
-            return [sunburst(tree, color=values, weight=weight, max_depth=v["depth"])]
-        return [treemap(tree, color=values, weight=weight, max_depth=v["depth"])]
+    def build(v: dict[str, Any]) -> list[tuple[str, Any]]:
+        chart = charts[v["kind"]](tree, color=values, weight=weight, max_depth=v["depth"])
+        return [(_slug("tree", v["kind"], f"depth{v['depth']}"), chart)]
 
-    return _explorer(controls, build, title)
+    return _explorer(controls, build, title, folder=folder)
 
 
-def explore_irt(fit: Any, *, title: str = "Explore the IRT fit") -> Any:
+def _item_details(item: str, fit: Any, info: pl.DataFrame | None, audit: pl.DataFrame) -> str:
+    """HTML for one item: its parameters, its audit flags and its text and metadata."""
+    rows: list[tuple[str, Any]] = [("item", item)]
+    params = fit.items.filter(pl.col("item") == item)
+    if params.height:
+        for column in params.columns:
+            if column != "item":
+                rows.append((column, params[column][0]))
+    flags = audit.filter(pl.col("item") == item)
+    reasons = flags["reasons"][0] if flags.height and "reasons" in flags.columns else None
+    rows.append(("flags", ", ".join(reasons) if reasons else "none"))
+    if info is not None:
+        found = info.filter(pl.col("item").cast(pl.String) == item)
+        if found.height:
+            for column in found.columns:
+                if column != "item":
+                    rows.append((column, found[column][0]))
+    cells = []
+    for key, value in rows:
+        if isinstance(value, float):
+            text = f"{value:.3g}"
+        else:
+            text = str(value)
+        if len(text) > 1000:
+            text = text[:1000] + " ..."
+        cells.append(
+            f"<tr><th style='text-align:left;padding-right:1em;vertical-align:top'>"
+            f"{html.escape(key)}</th><td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
+        )
+    return "<table>" + "".join(cells) + "</table>"
+
+
+def explore_irt(
+    fit: Any,
+    *,
+    items: Any = None,
+    title: str = "Explore the IRT fit",
+    folder: str | Path | None = None,
+) -> Any:
     """Show item curves, information, the Wright map and the item audit of an IRT fit.
+
+    In the audit view, click an item to see its parameters, its audit flags and (with
+    ``items``) its text and metadata below the chart; the item is highlighted.
 
     Parameters
     ----------
     fit : hierlab.irt.IRTFit
         A fitted IRT model (:func:`hierlab.irt.fit_irt`).
+    items : polars.DataFrame or pandas.DataFrame, optional
+        One row per item: an ``item`` column and the item's text and metadata (for
+        example ``question``, ``source``, ``topic``), shown when the item is clicked.
     title : str, default "Explore the IRT fit"
         The explorer's heading.
+    folder : str or pathlib.Path, optional
+        Where "Export view" writes (default :func:`hierlab.plot.export_folder`).
 
     Returns
     -------
     ipywidgets.VBox
         With ``.controls`` (``view``, ``items``: how many items' curves to draw, spread
-        over the difficulty range), ``.charts`` and ``.chart``.
+        over the difficulty range), ``.charts``, ``.chart``, ``.details`` (the clicked
+        item's HTML), ``.picked`` (``{"item": ...}``), ``.show_item(item)``,
+        ``.export()`` and ``.export_button``.
 
     Examples
     --------
@@ -163,8 +354,11 @@ def explore_irt(fit: Any, *, title: str = "Explore the IRT fit") -> Any:
     >>> ex.controls["view"].value = "audit"
     >>> ex.chart.to_dict()["mark"]["type"]
     'point'
+    >>> ex.show_item("item_3")
+    >>> "item_3" in ex.details.value
+    True
     """
-    from hierlab.irt import IRTFit
+    from hierlab.irt import IRTFit, audit_items
 
     if not isinstance(fit, IRTFit):
         raise InputTypeError(
@@ -172,34 +366,67 @@ def explore_irt(fit: Any, *, title: str = "Explore the IRT fit") -> Any:
             f"got {type(fit).__name__}."
         )
     title = _check_title(title)
+    folder = _check_folder(folder)
+    info = None
+    if items is not None:
+        info = as_polars(items, "`items`")
+        require_columns(
+            info, ["item"], "`items`", hint="One row per item, with its text and metadata."
+        )
+    import altair as alt
     import ipywidgets as w
 
     from hierlab.plot import audit_plot, icc_plot, information_plot, wright_map
 
     order = fit.items.sort("b" if "b" in fit.items.columns else "b1")["item"].to_list()
+    has_audit = "a" in fit.items.columns and "b" in fit.items.columns
+    views = ["item curves", "information", "wright map"] + (["audit"] if has_audit else [])
     controls = {
-        "view": w.Dropdown(
-            options=["item curves", "information", "wright map", "audit"],
-            value="item curves",
-            description="View",
-        ),
+        "view": w.Dropdown(options=views, value="item curves", description="View"),
         "items": w.IntSlider(
             value=min(6, len(order)), min=1, max=min(20, len(order)), description="Items"
         ),
     }
+    audit = (
+        audit_items(fit) if has_audit else pl.DataFrame({"item": []}, schema={"item": pl.String})
+    )
+    pick = alt.selection_point(name="item_pick", fields=["item"], on="click")
 
-    def build(v: dict[str, Any]) -> list[Any]:
+    def build(v: dict[str, Any]) -> list[tuple[str, Any]]:
         if v["view"] == "item curves":
             k = v["items"]
             picks = [order[int(i * (len(order) - 1) / max(k - 1, 1))] for i in range(k)]
-            return [icc_plot(fit, items=picks)]
+            return [(_slug("irt_item_curves", k), icc_plot(fit, items=picks))]
         if v["view"] == "information":
-            return [information_plot(fit)]
+            return [("irt_information", information_plot(fit))]
         if v["view"] == "wright map":
-            return [wright_map(fit)]
-        return [audit_plot(fit)]
+            return [("irt_wright_map", wright_map(fit))]
+        chart = _highlight(audit_plot(fit, audit=audit), pick, "item")
+        return [("irt_audit", chart)]
 
-    return _explorer(controls, build, title)
+    box = _explorer(controls, build, title, folder=folder)
+    details = w.HTML("<i>Click an item in the audit view to see it here.</i>")
+    box.children = (*box.children, details)
+    box.details = details
+    picked: dict[str, Any] = {"item": None}
+    box.picked = picked
+    chart_widget = box.charts[0]
+
+    def show_item(item: Any) -> None:
+        picked["item"] = None if item is None else str(item)
+        if item is None:
+            details.value = "<i>Click an item in the audit view to see it here.</i>"
+            return
+        details.value = _item_details(str(item), fit, info, audit)
+
+    def on_select(_change: Any) -> None:
+        selections = chart_widget.selections
+        chosen = selections.item_pick.value if hasattr(selections, "item_pick") else []
+        show_item(chosen[0].get("item") if chosen else None)
+
+    chart_widget.observe(on_select, names=["_vl_selections"])
+    box.show_item = show_item
+    return box
 
 
 def _check_groups(groups: object) -> list[str]:
@@ -216,41 +443,59 @@ def _check_groups(groups: object) -> list[str]:
     return list(groups)
 
 
+def _check_count(value: object, name: str) -> int:
+    """Return ``value`` if it is a non-negative int, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputTypeError(f"`{name}` must be a whole number, got {type(value).__name__}.")
+    if value < 0:
+        raise InvalidValueError(f"`{name}` must be 0 or more, got {value}.")
+    return value
+
+
 def explore_bias(
     results: Any,
     groups: Sequence[str],
     *,
     model: str = "model",
     correct: str = "correct",
+    min_size: int = 1,
     n_boot: int = 200,
     title: str = "Explore regional bias",
+    folder: str | Path | None = None,
 ) -> Any:
     """Show one model's accuracy by group (a forest plot) and the model x group heatmap.
 
-    Pick the grouping column and the model with the controls; clicking a group in the
-    forest plot highlights it in the heatmap (the selection is read from the JupyterChart).
+    Pick the grouping column, the model and the smallest group size with the controls;
+    clicking a group in the forest plot highlights it there and shows only that group in
+    the heatmap (the selection is read from the JupyterChart; click the background to
+    clear it).
 
     Parameters
     ----------
     results : polars.DataFrame or pandas.DataFrame
-        The long results table: one row per (model, item), with the ``correct`` column and
-        the grouping columns.
+        The long results table: one row per (model, item), with the ``item`` and
+        ``correct`` columns and the grouping columns.
     groups : sequence of str
         The grouping columns to choose from (for example ``["region", "sub_region"]``).
     model : str, default "model"
         The column naming the AI model.
     correct : str, default "correct"
         The outcome column (0/1 or a score in [0, 1]).
+    min_size : int, default 1
+        The initial smallest group shown, in items (the "Min items" control).
     n_boot : int, default 200
         Bootstrap resamples for the intervals (0 for Wilson intervals only, fastest).
     title : str, default "Explore regional bias"
         The explorer's heading.
+    folder : str or pathlib.Path, optional
+        Where "Export view" writes (default :func:`hierlab.plot.export_folder`).
 
     Returns
     -------
     ipywidgets.VBox
-        With ``.controls`` (``group``, ``model``), ``.charts`` (forest plot, heatmap),
-        ``.chart`` (the forest plot) and ``.picked`` (the group clicked last, or None).
+        With ``.controls`` (``group``, ``model``, ``min_size``), ``.charts`` (forest plot,
+        heatmap), ``.chart`` (the forest plot), ``.picked`` (the group clicked last, or
+        None), ``.export()`` and ``.export_button``.
 
     Examples
     --------
@@ -260,26 +505,49 @@ def explore_bias(
     >>> ex.controls["group"].value = "sub_region"
     >>> ex.chart.title
     'Aurora: correct by sub_region'
+    >>> ex.controls["min_size"].value = 10
+    >>> min(ex.chart.layer[0].data["n"]) >= 10
+    True
     """
     frame = as_polars(results, "`results`")
     groups = _check_groups(groups)
     title = _check_title(title)
+    folder = _check_folder(folder)
+    min_size = _check_count(min_size, "min_size")
     require_columns(
         frame,
-        [model, correct, *groups],
+        [model, correct, "item", *groups],
         "`results`",
         hint="Name the columns with model=, correct= and groups=.",
     )
+    if frame.height == 0:
+        raise EmptyInputError(
+            "`results` has no rows; explore_bias needs one row per (model, item)."
+        )
+    models = sorted(frame[model].drop_nulls().cast(pl.String).unique().to_list())
+    if not models:
+        raise EmptyInputError(f"The {model!r} column of `results` holds only nulls.")
+    empty = [g for g in groups if frame[g].null_count() == frame.height]
+    if empty:
+        raise EmptyInputError(
+            f"The grouping column(s) {', '.join(map(repr, empty))} hold only nulls; pick "
+            "columns that group the items."
+        )
     import altair as alt
     import ipywidgets as w
 
     from hierlab.bias import disaggregate
     from hierlab.plot import forest_plot, group_heatmap
 
-    models = sorted(frame[model].cast(pl.String).unique().to_list())
+    largest = int(frame.group_by(model, groups[0]).len()["len"].max() or 1)
     controls = {
         "group": w.Dropdown(options=groups, value=groups[0], description="Group"),
-        "model": w.Dropdown(options=models, value=models[0], description="Model"),
+        "model": w.Dropdown(
+            options=[(_shown(m), m) for m in models], value=models[0], description="Model"
+        ),
+        "min_size": w.BoundedIntText(
+            value=min_size, min=0, max=max(largest * 10, min_size, 1), description="Min items"
+        ),
     }
     cache: dict[str, Any] = {}
     picked: dict[str, Any] = {"group": None}
@@ -287,31 +555,45 @@ def explore_bias(
     def table_for(group: str) -> pl.DataFrame:
         if group not in cache:
             cache[group] = disaggregate(
-                frame, group, correct=correct, model=model, n_boot=n_boot
+                frame, group, correct=correct, model=model, n_boot=n_boot, min_size=1
             ).table
         return cache[group]
 
-    def build(v: dict[str, Any]) -> list[Any]:
-        t = table_for(v["group"])
-        pick = alt.selection_point(name="pick", fields=["group"])
+    def build(v: dict[str, Any]) -> list[tuple[str, Any]]:
+        t = table_for(v["group"]).filter(pl.col("n") >= v["min_size"])
+        stem = _slug("bias", v["group"], v["model"], f"min{v['min_size']}")
+        mine = t.filter(pl.col("model") == v["model"])
+        if mine.height == 0:
+            note = _message_chart(
+                f"No {v['group']} has {v['min_size']} or more items for {_shown(v['model'])}; "
+                "lower Min items."
+            )
+            return [(stem, note), (stem + "_heatmap", _message_chart("Nothing to show."))]
+        pick = alt.selection_point(name="pick", fields=["group"], on="click")
         forest = forest_plot(
-            t, model=v["model"], title=f"{v['model']}: {correct} by {v['group']}"
-        ).add_params(pick)
-        heat = group_heatmap(t, title=f"{correct} by model and {v['group']}")
-        if picked["group"] is not None:
-            heat = heat.transform_filter(alt.datum.group == picked["group"])
-        return [forest, heat]
+            mine, model=v["model"], title=f"{_shown(v['model'])}: {correct} by {v['group']}"
+        )
+        forest = _highlight(forest, pick, "group")
+        chosen = picked["group"]
+        if chosen is not None and chosen in t["group"].to_list():
+            heat = group_heatmap(
+                t.filter(pl.col("group") == chosen),
+                title=f"{correct} by model: {chosen}",
+            )
+        else:
+            heat = group_heatmap(t, title=f"{correct} by model and {v['group']}")
+        return [(stem, forest), (stem + "_heatmap", heat)]
 
-    box = _explorer(controls, build, title)
+    box = _explorer(controls, build, title, folder=folder)
     forest_widget = box.charts[0]
 
     def on_select(_change: Any) -> None:
-        chosen = (
-            forest_widget.selections.pick.value if hasattr(forest_widget.selections, "pick") else []
-        )
-        picked["group"] = chosen[0]["group"] if chosen else None
+        selections = forest_widget.selections
+        chosen = selections.pick.value if hasattr(selections, "pick") else []
+        picked["group"] = chosen[0].get("group") if chosen else None
         current = {name: c.value for name, c in controls.items()}
-        box.charts[1].chart = build(current)[1]  # only the heatmap: the forest keeps its selection
+        # only the heatmap: the forest keeps its selection
+        _show(box.charts[1], build(current)[1][1])
 
     # the browser reports selections through this synced trait; JupyterChart turns it into
     # ``selections`` first (its own observer was registered earlier), then this runs. The
@@ -328,6 +610,7 @@ def explore_depth(
     *,
     depth_labels: Any = None,
     title: str = "Explore depth degradation",
+    folder: str | Path | None = None,
 ) -> Any:
     """Show accuracy by depth, chance-normalised accuracy or survival for a choice of models.
 
@@ -342,11 +625,14 @@ def explore_depth(
         ``{1: "region", 2: "country"}``); by default the depths are numbered.
     title : str, default "Explore depth degradation"
         The explorer's heading.
+    folder : str or pathlib.Path, optional
+        Where "Export view" writes (default :func:`hierlab.plot.export_folder`).
 
     Returns
     -------
     ipywidgets.VBox
-        With ``.controls`` (``measure``, ``models``), ``.charts`` and ``.chart``.
+        With ``.controls`` (``measure``, ``models``), ``.charts``, ``.chart``,
+        ``.export()`` and ``.export_button``.
 
     Examples
     --------
@@ -360,12 +646,17 @@ def explore_depth(
     tree = as_tree(tree, "tree")
     frame = as_polars(predictions, "`predictions`")
     title = _check_title(title)
+    folder = _check_folder(folder)
     require_columns(
         frame,
         ["model", "true", "pred"],
         "`predictions`",
         hint="A predictions table has one row per (model, item) with its true and pred nodes.",
     )
+    if frame.height == 0:
+        raise EmptyInputError(
+            "`predictions` has no rows; explore_depth needs one row per (model, item)."
+        )
     if depth_labels is not None and (
         isinstance(depth_labels, str) or not isinstance(depth_labels, Sequence | Mapping)
     ):
@@ -378,7 +669,7 @@ def explore_depth(
     from hierlab.depth import accuracy_by_depth, survival
     from hierlab.plot import depth_curves, survival_plot
 
-    models = sorted(frame["model"].cast(pl.String).unique().to_list())
+    models = sorted(frame["model"].drop_nulls().cast(pl.String).unique().to_list())
     acc = accuracy_by_depth(tree, frame)
     surv = survival(tree, frame)
     controls = {
@@ -387,21 +678,26 @@ def explore_depth(
             value="accuracy",
             description="Measure",
         ),
-        "models": w.SelectMultiple(options=models, value=tuple(models[:3]), description="Models"),
+        "models": w.SelectMultiple(
+            options=[(_shown(m), m) for m in models],
+            value=tuple(models[:3]),
+            description="Models",
+        ),
     }
 
-    def build(v: dict[str, Any]) -> list[Any]:
+    def build(v: dict[str, Any]) -> list[tuple[str, Any]]:
         chosen = list(v["models"]) or models[:1]
+        stem = _slug("depth", v["measure"], *chosen[:4])
         if v["measure"] == "survival":
-            return [
-                survival_plot(surv.filter(pl.col("model").is_in(chosen)), depth_labels=depth_labels)
-            ]
-        return [
-            depth_curves(
+            chart = survival_plot(
+                surv.filter(pl.col("model").is_in(chosen)), depth_labels=depth_labels
+            )
+        else:
+            chart = depth_curves(
                 acc.filter(pl.col("model").is_in(chosen)),
                 depth_labels=depth_labels,
                 normalised=v["measure"] == "chance-normalised",
             )
-        ]
+        return [(stem, chart)]
 
-    return _explorer(controls, build, title)
+    return _explorer(controls, build, title, folder=folder)

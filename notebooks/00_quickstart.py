@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # hierlab in five minutes
 #
@@ -11,19 +19,24 @@
 SEED: int = 0
 N_ITEMS: int = 600
 N_MODELS: int = 12
-FIG_DIR: str = "../figures"
+FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
+import warnings
+
 import polars as pl
 
 from hierlab import plot
 from hierlab.bias import disaggregate
 from hierlab.datasets import load_demo
 from hierlab.depth import accuracy_by_depth
+from hierlab.errors import HierlabWarning
 from hierlab.irt import fit_irt, responses_from_long
 
-plot.enable_theme()
+plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
+# the demo's easiest and hardest items are answered alike by every model, as planted
+warnings.filterwarnings("ignore", "[0-9]+ item.* same response from every", HierlabWarning)
 demo = load_demo(n_items=N_ITEMS, n_models=N_MODELS, seed=SEED)
 demo.results.head()
 
@@ -73,10 +86,11 @@ curves
 
 # %% [markdown]
 # ## One exported figure
-# `plot.save` writes SVG and PNG offline through vl-convert, with the paper theme.
+# `plot.save` writes SVG, PNG (300 dpi) and PDF offline through vl-convert, with the paper
+# theme, sized for a journal column.
 
 # %%
 if EXPORT:
-    written = plot.save(curves, "00_depth_curves", formats=("svg", "png"), folder=FIG_DIR)
-    written += plot.save(forest, "00_forest_region", formats=("svg", "png"), folder=FIG_DIR)
+    written = plot.save(curves, "00_depth_curves", folder=FIG_DIR)
+    written += plot.save(forest, "00_forest_region", folder=FIG_DIR)
     print([p.name for p in written])

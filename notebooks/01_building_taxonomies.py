@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Building taxonomies
 #
@@ -13,7 +21,7 @@
 # %% tags=["parameters"]
 SEMEVAL: str = "science"
 SEED: int = 0
-FIG_DIR: str = "../figures"
+FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
@@ -31,7 +39,7 @@ from hierlab.taxonomy import (
     evaluate_expansion,
 )
 
-plot.enable_theme()
+plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 
 # %% [markdown]
 # ## Trees from paths, levels and edges
@@ -167,5 +175,5 @@ explorer
 
 # %%
 if EXPORT:
-    plot.save(icicle, "01_semeval_icicle", formats=("svg", "png"), folder=FIG_DIR)
-    plot.save(edge_chart, "01_edges_recovered", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(icicle, "01_semeval_icicle", folder=FIG_DIR)
+    plot.save(edge_chart, "01_edges_recovered", folder=FIG_DIR)

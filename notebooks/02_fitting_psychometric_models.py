@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Fitting psychometric models to benchmark results
 #
@@ -15,7 +23,7 @@ SUBSET_K: int = 100
 SUBSET_SPLITS: int = 3
 IRT_MODELS: str = "1pl,2pl,3pl"
 SEED: int = 0
-FIG_DIR: str = "../figures"
+FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
@@ -38,11 +46,12 @@ from hierlab.irt import (
     topic_profiles,
 )
 
-plot.enable_theme()
+plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 warnings.simplefilter(
     "ignore", HierlabWarning
 )  # both benchmarks have items every model gets right or wrong
 mv, cb = fetch_mathvista(), fetch_chembench()
+plot.set_display_names(dict(mv.models.select("model", "name").iter_rows()))  # "Claude-2"
 print(mv.card.name, mv.matrix.shape, "|", cb.card.name, cb.matrix.shape)
 
 # %% [markdown]
@@ -174,7 +183,7 @@ explorer
 
 # %%
 if EXPORT:
-    plot.save(audit_chart, "02_mathvista_audit", formats=("svg", "png"), folder=FIG_DIR)
-    plot.save(wright, "02_mathvista_wright_map", formats=("svg", "png"), folder=FIG_DIR)
-    plot.save(profile_chart, "02_mathvista_profiles", formats=("svg", "png"), folder=FIG_DIR)
-    plot.save(info_chart, "02_mathvista_information", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(audit_chart, "02_mathvista_audit", folder=FIG_DIR)
+    plot.save(wright, "02_mathvista_wright_map", folder=FIG_DIR)
+    plot.save(profile_chart, "02_mathvista_profiles", folder=FIG_DIR)
+    plot.save(info_chart, "02_mathvista_information", folder=FIG_DIR)

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Scoring hierarchical predictions
 #
@@ -19,7 +27,7 @@
 # %% tags=["parameters"]
 N_CITIES: int = 2000
 SEED: int = 0
-FIG_DIR: str = "../figures"
+FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
@@ -37,7 +45,7 @@ from hierlab.coherence import (
 from hierlab.datasets import fetch_earthwhere, load_demo
 from hierlab.experiments import minilm_geolocation
 
-plot.enable_theme()
+plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 demo = load_demo(seed=SEED)
 experiment = minilm_geolocation(n_cities=N_CITIES, seed=SEED)
 
@@ -131,4 +139,4 @@ print("mean path score:", round(float(np.nanmean(path_score(ew_tree, true_nodes,
 
 # %%
 if EXPORT:
-    plot.save(level_chart, "03_minilm_levels", formats=("svg", "png"), folder=FIG_DIR)
+    plot.save(level_chart, "03_minilm_levels", folder=FIG_DIR)

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Regional bias
 #
@@ -15,7 +23,7 @@ N_MODELS: int = 12
 N_BOOT: int = 2000
 N_CITIES: int = 2000
 SEED: int = 0
-FIG_DIR: str = "../figures"
+FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
@@ -35,7 +43,7 @@ from hierlab.bias import (
 from hierlab.datasets import fetch_earthwhere, fetch_un_m49, load_demo
 from hierlab.experiments import minilm_geolocation
 
-plot.enable_theme()
+plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 demo = load_demo(n_items=N_ITEMS, n_models=N_MODELS, seed=SEED)
 
 # %% [markdown]
@@ -154,4 +162,4 @@ if EXPORT:
         (coverage_chart, "04_earthwhere_coverage"),
         (minilm_chart, "04_minilm_regions"),
     ):
-        plot.save(chart, name, formats=("svg", "png"), folder=FIG_DIR)
+        plot.save(chart, name, folder=FIG_DIR)

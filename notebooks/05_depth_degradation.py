@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Depth degradation
 #
@@ -14,7 +22,7 @@ N_ITEMS: int = 600
 N_MODELS: int = 12
 N_CITIES: int = 2000
 SEED: int = 0
-FIG_DIR: str = "../figures"
+FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
@@ -32,7 +40,7 @@ from hierlab.depth import (
 )
 from hierlab.experiments import minilm_geolocation
 
-plot.enable_theme()
+plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 demo = load_demo(n_items=N_ITEMS, n_models=N_MODELS, seed=SEED)
 levels = ["Region", "Sub-region", "Country", "Admin1", "City"]
 models = demo.truth.abilities["model"].to_list()
@@ -116,4 +124,4 @@ if EXPORT:
         (deepest_chart, "05_demo_deepest"),
         (minilm_chart, "05_minilm_accuracy_by_level"),
     ):
-        plot.save(chart, name, formats=("svg", "png"), folder=FIG_DIR)
+        plot.save(chart, name, folder=FIG_DIR)

@@ -78,3 +78,39 @@ def test_notebook_first_cell_is_parameters() -> None:
         assert (
             "FIG_DIR" in code[0].source and "EXPORT" in code[0].source and "SEED" in code[0].source
         )
+
+
+def test_notebooks_open_with_their_kernel_and_export_to_a_scratch_folder() -> None:
+    """Opened in JupyterLab, a notebook needs no "Select Kernel" and an interactive run never
+    writes into figures/ (only ``make figures`` passes that folder)."""
+    import ast
+
+    import jupytext
+
+    for path in list_notebooks(NOTEBOOKS):
+        notebook = jupytext.read(path)
+        assert notebook.metadata["kernelspec"]["name"] == "python3", path.name
+        assert path.read_text().startswith("# ---\n# jupyter:\n#   kernelspec:"), path.name
+        parameters = next(c for c in notebook.cells if c.cell_type == "code")
+        values = {
+            node.target.id: ast.literal_eval(node.value)
+            for node in ast.parse(parameters.source).body
+            if isinstance(node, ast.AnnAssign)
+        }
+        assert "figures" not in values["FIG_DIR"], path.name
+        setup = [c for c in notebook.cells if c.cell_type == "code"][1].source
+        assert "plot.setup_notebook(globals()" in setup, path.name
+
+
+def test_the_runner_checks_parameters_before_running(tmp_path) -> None:
+    from hierlab.errors import InputTypeError, InvalidValueError
+    from tools.run_notebooks import declared_parameters, main
+
+    quickstart = NOTEBOOKS / "00_quickstart.py"
+    assert declared_parameters(quickstart)["N_ITEMS"] is int
+    with pytest.raises(InputTypeError, match=r"N_ITEMS is '600' \(str\); it must be int"):
+        run_notebook(quickstart, {"N_ITEMS": "600"}, output=tmp_path / "out.ipynb")
+    with pytest.raises(InvalidValueError, match="no parameter.*N_ITMES.*N_ITEMS"):
+        run_notebook(quickstart, {"N_ITMES": 600}, output=tmp_path / "out.ipynb")
+    assert not (tmp_path / "out.ipynb").exists()  # nothing ran
+    assert main([str(tmp_path), str(tmp_path / "figs"), "--only", "99"]) == 1

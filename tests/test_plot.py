@@ -1,5 +1,6 @@
 """Charts render through vl-convert with the expected marks and encodings; exports are
-offline and byte-stable; widgets update when their controls change."""
+offline, byte-stable, sized for a journal column with text of at least 7 pt, and drawn
+with the vendored font whatever fonts the machine has."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from hierlab.depth import accuracy_by_depth, deepest_correct, survival
 from hierlab.errors import HierlabWarning, InputShapeError, InputTypeError, InvalidValueError
 from hierlab.irt import dif, fit_irt, responses_from_long, topic_profiles
 from hierlab.plot.save import chart_spec
-from hierlab.widgets import explore_bias, explore_depth, explore_irt, explore_tree
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +187,9 @@ def test_save_is_offline_and_byte_stable(tmp_path) -> None:
         plot.save(chart, "c", formats=("gif",), folder=tmp_path)
     with pytest.raises(InvalidValueError, match="folder="):
         plot.save(chart, "figures/d", folder=tmp_path)
+    with pytest.raises(InvalidValueError, match="without folders"):
+        plot.save(chart, "../../outside", folder=tmp_path / "sub")
+    assert not (tmp_path.parent / "outside.svg").exists()
     with pytest.raises(InputTypeError, match="`chart`"):
         plot.save({1, 2}, "e", folder=tmp_path)
 
@@ -211,44 +214,6 @@ def test_row_limit_is_refused() -> None:
     )
     with pytest.raises(InputShapeError, match="aggregate first"):
         plot.forest_plot(big)
-
-
-def test_widgets_update_when_controls_change(demo, fit) -> None:
-    tree_ex = explore_tree(demo.tree)
-    before = tree_ex.chart.to_dict()
-    tree_ex.controls["kind"].value = "treemap"
-    assert tree_ex.chart.to_dict() != before and "rect" in marks(tree_ex.chart.to_dict())
-    assert tree_ex.charts[0].chart is tree_ex.chart  # the JupyterChart shows the new chart
-
-    irt_ex = explore_irt(fit)
-    irt_ex.controls["items"].value = 3
-    assert (
-        len(
-            {
-                row["item"]
-                for row in irt_ex.chart.to_dict()["datasets"][
-                    irt_ex.chart.to_dict()["data"]["name"]
-                ]
-            }
-        )
-        == 3
-    )
-
-    depth_ex = explore_depth(demo.tree, demo.predictions)
-    depth_ex.controls["models"].value = ("Aurora",)
-    models = {r["model"] for ds in depth_ex.chart.to_dict()["datasets"].values() for r in ds}
-    assert models == {"Aurora"}
-
-    bias_ex = explore_bias(demo.results, ["region", "sub_region"], n_boot=0)
-    bias_ex.controls["model"].value = "Cirrus"
-    assert bias_ex.chart.title == "Cirrus: correct by region"
-    # a click on a group in the forest plot filters the heatmap: the browser sends the Vega
-    # selection signal through the JupyterChart's synced trait, as here
-    bias_ex.charts[0]._vl_selections = {
-        "pick": {"value": {"vlPoint": {"or": [{"group": "Asia"}]}}, "store": []}
-    }
-    assert bias_ex.picked["group"] == "Asia"
-    assert "Asia" in json.dumps(bias_ex.charts[1].chart.to_dict()["transform"])
 
 
 def test_edge_comparison_bars_come_in_a_fixed_order() -> None:
@@ -305,3 +270,183 @@ def test_depth_labels_and_edge_comparisons_from_results() -> None:
     assert set(chart.data["status"].to_list()) == {"shared", "moved"}
     with pytest.raises(InvalidValueError, match="measure"):
         plot.disparity_plot(pl.DataFrame({"model": ["m"]}), measure="range")
+
+
+# --------------------------------------------------------------------------- paper exports
+
+
+def _svg_width(path) -> float:
+    import re
+
+    return float(re.search(r'<svg[^>]*? width="([\d.]+)"', path.read_text()).group(1))
+
+
+def _font_sizes(svg: str) -> list[float]:
+    import re
+
+    return [float(v) for v in re.findall(r'font-size="([\d.]+)px"', svg)]
+
+
+def _png_info(path) -> tuple[int, int, float]:
+    """Width, height and pixels per inch (from the pHYs chunk) of a PNG."""
+    import struct
+
+    data = path.read_bytes()
+    width, height = struct.unpack(">II", data[16:24])
+    at = data.find(b"pHYs")
+    per_metre = struct.unpack(">I", data[at + 4 : at + 8])[0]
+    return width, height, per_metre * 0.0254
+
+
+def _pdf_width(path) -> float:
+    import re
+
+    box = re.search(rb"/MediaBox \[([^\]]*)\]", path.read_bytes()).group(1).split()
+    return float(box[2]) - float(box[0])
+
+
+def test_save_fits_journal_columns_with_text_of_at_least_7_pt(demo, fit, tmp_path) -> None:
+    cases = chart_cases(demo, fit)
+    # a unit chart, a layered chart with a 8 px mark font, a concatenated chart and a map
+    for name in ("audit", "heatmap", "wright", "choropleth"):
+        chart = cases[name][0]
+        for size, inches in (("single", 3.3), ("double", 7.0)):
+            svg, png, pdf = plot.save(chart, f"{name}_{size}", folder=tmp_path, size=size)
+            assert abs(_svg_width(svg) - inches * 96) <= 1.0, (name, size, _svg_width(svg))
+            assert abs(_pdf_width(pdf) - inches * 72) <= 0.75, (name, size)
+            width, _, ppi = _png_info(png)
+            assert abs(width - inches * 300) <= 4 and round(ppi) == 300, (name, size, width, ppi)
+            sizes = _font_sizes(svg.read_text())
+            # every text at print size: px at 96 per inch -> pt at 72 per inch
+            assert sizes and min(sizes) * 72 / 96 >= 7.0 - 1e-6, (name, size, min(sizes))
+            assert 'font-family="Hierlab Sans' in svg.read_text()
+    # auto picks the column nearer to the chart's own width; None keeps it
+    auto = plot.save(cases["choropleth"][0], "map_auto", formats=("svg",), folder=tmp_path)
+    assert abs(_svg_width(auto[0]) - 672) <= 1.0
+    natural = plot.save(
+        cases["audit"][0], "audit_natural", formats=("svg",), folder=tmp_path, size=None
+    )
+    assert _svg_width(natural[0]) not in (317.0, 672.0)
+
+
+def test_a_chart_too_crowded_for_a_column_is_refused(tmp_path) -> None:
+    chart = (
+        alt.Chart(pl.DataFrame({"x": [1, 2], "y": [1, 2]}), title="x" * 120)
+        .mark_point()
+        .encode(x="x:Q", y="y:Q")
+    )
+    with pytest.raises(InvalidValueError, match=r"cannot be made 3\.3 in"):
+        plot.save(chart, "crowded", folder=tmp_path, size="single")
+    assert not list(tmp_path.iterdir())
+    # "auto" takes the double column when the text does not fit one
+    wide = chart.properties(
+        title="A long title that takes far more room than one column of a journal"
+    )
+    assert abs(_svg_width(plot.save(wide, "wide", formats=("svg",), folder=tmp_path)[0]) - 672) <= 1
+
+
+def test_missing_fonts_warn_or_raise(tmp_path) -> None:
+    from hierlab.errors import FontWarning
+
+    base = alt.Chart(pl.DataFrame({"x": ["a", "b"], "y": [1, 2]})).mark_bar().encode(x="x", y="y")
+    with pytest.raises(InvalidValueError, match="no text"):
+        plot.save(base.configure(font="No Such Font 123"), "none", folder=tmp_path)
+    with pytest.warns(FontWarning, match="No Such Font 123"):
+        plot.save(base.configure(font="No Such Font 123, sans-serif"), "fallback", folder=tmp_path)
+    assert plot.font_available("Hierlab Sans") and not plot.font_available("No Such Font 123")
+
+
+def test_display_names_reach_every_chart_and_export(demo, fit, tmp_path) -> None:
+    d = disaggregate(demo.results, "region", n_boot=0)
+    try:
+        plot.set_display_names({"Aurora": "Aurora-2 (display)", "Cirrus": "Cirrus XL"})
+        heat = plot.save(plot.group_heatmap(d), "heat", formats=("svg",), folder=tmp_path)[0]
+        wright = plot.save(plot.wright_map(fit), "wright", formats=("svg",), folder=tmp_path)[0]
+        for svg in (heat, wright):  # axis labels and text marks
+            text = svg.read_text()
+            assert "Aurora-2 (display)" in text and ">Aurora<" not in text
+        assert d.table["model"].to_list().count("Aurora") > 0  # the data keep their ids
+    finally:
+        plot.set_display_names(None)
+    assert (
+        ">Aurora<"
+        in plot.save(plot.group_heatmap(d), "h2", formats=("svg",), folder=tmp_path)[0].read_text()
+    )
+
+
+def test_charts_over_the_row_limit_name_the_export(tmp_path) -> None:
+    big = alt.Chart(pl.DataFrame({"x": range(6000)})).mark_tick().encode(x="x:Q")
+    with pytest.raises(InputShapeError, match=r"save\('big'\).*6,000 rows.*aggregate first"):
+        plot.save(big, "big", folder=tmp_path)
+
+
+def test_setup_notebook_renders_offline(tmp_path) -> None:
+    plot.setup_notebook(
+        {"N": 3, "__annotations__": {"N": int}}, folder=tmp_path, display_names={"m": "M"}
+    )
+    try:
+        assert alt.renderers.active == "jupyter" and alt.renderers.options.get("offline")
+        assert alt.theme.active == "hierlab_paper" and alt.data_transformers.active == "hierlab"
+        esm = alt.JupyterChart._esm
+        assert "cdn.jsdelivr" not in esm and "esm.sh" not in esm and "vega" in esm
+        assert plot.export_folder() == tmp_path and plot.display_names() == {"m": "M"}
+        with pytest.raises(InputTypeError, match=r"N is '3' \(str\); it must be int"):
+            plot.setup_notebook({"N": "3", "__annotations__": {"N": int}})
+    finally:
+        plot.set_display_names(None)
+        plot.setup_notebook(folder="exports")
+
+
+FONT_PROBE = """
+OLD_FONT = "Liberation Sans, DejaVu Sans, Helvetica, Arial, sans-serif"
+import json, sys
+from pathlib import Path
+import altair as alt, polars as pl, vl_convert as vlc
+from hierlab import plot
+from hierlab.plot.theme import FONT
+chart = (
+    alt.Chart(pl.DataFrame({"model": ["a", "b"], "y": [0.2, 0.7]}), title="Accuracy by model")
+    .mark_bar().encode(x="model:N", y="y:Q")
+)
+plot.save(chart, "probe", folder=sys.argv[1], formats=("svg", "png"))
+# what 0.1 exported: the same theme with "Liberation Sans" first in every font list
+spec = json.loads(json.dumps(plot.chart_spec(chart)).replace(FONT, OLD_FONT))
+(Path(sys.argv[1]) / "old.png").write_bytes(vlc.vegalite_to_png(json.dumps(spec)))
+"""
+
+
+def test_exports_do_not_depend_on_the_machines_fonts(tmp_path) -> None:
+    """A different "Liberation Sans" in the user's font folder (as on a machine with Debian's
+    fonts-liberation) changes what the font list of 0.1 drew, and leaves hierlab's exports
+    byte-identical: they are drawn in the vendored Hierlab Sans."""
+    import os
+    import subprocess
+    import sys
+
+    ttlib = pytest.importorskip("fontTools.ttLib")
+    font = ttlib.TTFont(str(plot.register_fonts()[0] + "/HierlabSans-Regular.ttf"))
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):
+            record.string = "Liberation Sans"
+        elif record.nameID == 6:
+            record.string = "LiberationSans"
+    for glyph, (advance, lsb) in list(font["hmtx"].metrics.items()):
+        font["hmtx"].metrics[glyph] = (int(advance * 1.3), lsb)  # other text widths
+    home = tmp_path / "home"
+    (home / ".fonts").mkdir(parents=True)
+    font.save(str(home / ".fonts" / "OtherLiberationSans.ttf"))
+    here, there = tmp_path / "here", tmp_path / "there"
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "share")}
+    done = subprocess.run(
+        [sys.executable, "-c", FONT_PROBE, str(there)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(sys, "argv", ["probe", str(here)])
+    try:
+        exec(FONT_PROBE, {})  # the same export in this process, with the machine's own fonts
+    finally:
+        monkey.undo()
+    for name in ("probe.png", "probe.svg"):
+        assert (here / name).read_bytes() == (there / name).read_bytes(), name
+    assert (here / "old.png").read_bytes() != (there / "old.png").read_bytes()  # visible to it

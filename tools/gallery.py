@@ -16,7 +16,7 @@ import polars as pl
 DEPTH_LABELS = ["Region", "Sub-region", "Country", "Admin1", "City"]
 
 
-def render(folder: str | Path) -> list[Path]:
+def render(folder: str | Path, *, verbose: bool = False) -> list[Path]:
     """Write the gallery charts (SVG and PNG) into ``folder``; returns the files."""
     from hierlab import plot
     from hierlab.bias import disaggregate, disparity
@@ -62,9 +62,14 @@ def render(folder: str | Path) -> list[Path]:
     written = []
     for name, chart in charts.items():
         written += plot.save(chart, name, formats=("svg", "png"), folder=folder)
+        if verbose:
+            print(f"    {name}", flush=True)
     return written
 
 
 if __name__ == "__main__":
-    out = render(sys.argv[1] if len(sys.argv) > 1 else "figures/gallery")
-    print(f"{len(out)} gallery files written")
+    import time
+
+    start = time.perf_counter()
+    out = render(sys.argv[1] if len(sys.argv) > 1 else "figures/gallery", verbose=True)
+    print(f"{len(out)} gallery files written in {time.perf_counter() - start:.1f} s")

@@ -1,8 +1,10 @@
-"""Altair charts for hierlab's results, the paper theme, and offline export.
+"""Altair charts for hierlab's results, the paper theme, notebook set-up and offline export.
 
 Every chart takes hierlab result objects or tidy polars tables, aggregates before
 charting (Altair refuses more than 5,000 rows), has tooltips on every mark and titles in
-plain words. :func:`save` writes SVG/PNG/PDF through vl-convert with the paper theme.
+plain words. :func:`setup_notebook` makes charts render offline in a notebook with the
+paper theme and display names for models; :func:`save` writes SVG/PNG/PDF through
+vl-convert, sized for a journal column, with the vendored font.
 """
 
 from hierlab.plot.bias import disparity_plot, forest_plot, group_heatmap
@@ -21,8 +23,22 @@ from hierlab.plot.irt import (
 from hierlab.plot.leaderboard import leaderboard_plot
 from hierlab.plot.maps import choropleth, coverage_map
 from hierlab.plot.save import chart_spec, save
+from hierlab.plot.setup import (
+    check_parameters,
+    display_names,
+    export_folder,
+    set_display_names,
+    setup_notebook,
+)
 from hierlab.plot.taxonomy import edge_comparison_plot
-from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN, enable_theme, paper_config
+from hierlab.plot.theme import (
+    DOUBLE_COLUMN,
+    SINGLE_COLUMN,
+    enable_theme,
+    font_available,
+    paper_config,
+    register_fonts,
+)
 from hierlab.plot.trees import dendrogram, icicle, squarify, sunburst, tree_layout, treemap
 
 __all__ = [
@@ -30,6 +46,7 @@ __all__ = [
     "SINGLE_COLUMN",
     "audit_plot",
     "chart_spec",
+    "check_parameters",
     "choropleth",
     "coverage_map",
     "deepest_correct_cdf",
@@ -37,8 +54,11 @@ __all__ = [
     "depth_curves",
     "dif_plot",
     "disparity_plot",
+    "display_names",
     "edge_comparison_plot",
     "enable_theme",
+    "export_folder",
+    "font_available",
     "forest_plot",
     "group_heatmap",
     "icc_plot",
@@ -50,7 +70,10 @@ __all__ = [
     "paper_config",
     "profile_dots",
     "profile_heatmap",
+    "register_fonts",
     "save",
+    "set_display_names",
+    "setup_notebook",
     "squarify",
     "sunburst",
     "survival_plot",
