@@ -30,12 +30,39 @@ def as_polars(table: Any, what: str = "The table") -> pl.DataFrame:
     if isinstance(table, Mapping):
         return pl.DataFrame(dict(table))
     if type(table).__module__.split(".")[0] == "pandas":
-        return pl.from_pandas(table)
+        try:
+            return pl.from_pandas(table)
+        except Exception as err:  # pyarrow refuses a column: name it instead of its frames
+            raise _pandas_error(table, what, err) from None
     if isinstance(table, Sequence) and table and all(isinstance(r, Mapping) for r in table):
         return pl.DataFrame(list(table))
     raise InputTypeError(
         f"{what} must be a polars or pandas DataFrame (or a dict of columns), "
         f"got {type(table).__name__}."
+    )
+
+
+def _pandas_error(table: Any, what: str, err: Exception) -> InputTypeError:
+    """Name the pandas columns that cannot become one typed column (mixed types)."""
+    problems = []
+    for name in getattr(table, "columns", []):
+        column = table[name]
+        if getattr(column, "ndim", 1) != 1:
+            continue
+        try:
+            pl.from_pandas(column)
+        except Exception:
+            values = column.dropna().tolist()
+            kinds: dict[str, tuple[int, Any]] = {}
+            for row, value in zip(column.dropna().index.tolist(), values, strict=True):
+                kinds.setdefault(type(value).__name__, (row, value))
+            shown = "; ".join(f"{k} {v!r} at row {r!r}" for k, (r, v) in list(kinds.items())[:4])
+            problems.append(f"{name!r} ({shown})")
+    if not problems:
+        return InputTypeError(f"{what} could not be converted to a polars table: {err}")
+    return InputTypeError(
+        f"{what} has column(s) mixing value types: {'; '.join(problems)}. Give each column "
+        "one type (for example .astype(str) for labels, or numbers only for outcomes)."
     )
 
 
