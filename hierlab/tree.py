@@ -51,7 +51,7 @@ Tree(n_nodes=8, max_depth=4, n_leaves=2, root='World')
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
-from hierlab._tables import as_float_array, as_polars, require_columns
+from hierlab._tables import as_float_array, as_polars, is_missing, require_columns, text_labels
 from hierlab.errors import (
     AmbiguousLabelError,
     CycleError,
@@ -235,7 +235,7 @@ def join_path(labels: Sequence[str], *, sep: str = "/") -> str:
     items = list(labels)
     if not items:
         raise NullLabelError("`labels` is empty: a path has at least one label.")
-    text = _text_labels(items, lambda pos: f"position(s) {format_items(pos)}")
+    text = text_labels(items, lambda pos: f"position(s) {format_items(pos)}")
     return sep.join(_escape_labels(pl.Series(text, dtype=pl.String), sep).to_list())
 
 
@@ -271,74 +271,6 @@ def split_path(path: str, *, sep: str = "/") -> tuple[str, ...]:
 
 
 # =========================================================================== labels
-
-
-def _type_kind(kind: type) -> str:
-    if issubclass(kind, str):
-        return "text"
-    if issubclass(kind, bool | np.bool_):
-        return "boolean"
-    if issubclass(kind, int | np.integer):
-        return "integer"
-    if issubclass(kind, float | np.floating):
-        return "float"
-    if kind.__name__ in ("NoneType", "NAType", "NaTType"):
-        return "missing"
-    return "other"
-
-
-def _is_missing(value: Any) -> bool:
-    """None, NaN, pandas NA/NaT: a missing label."""
-    if value is None:
-        return True
-    if isinstance(value, float | np.floating):
-        return bool(value != value)
-    return _type_kind(type(value)) == "missing"
-
-
-def _text_labels(
-    values: list[Any], where: Callable[[list[int]], str], what: str = "label"
-) -> list[str]:
-    """Check labels (none null, NaN or empty; one type) and return them as text.
-
-    ``where(positions)`` says where offending entries sit (rows, nodes) in messages.
-    """
-    types = set(map(type, values))
-    kinds = {t: _type_kind(t) for t in types}
-    suspicious = {t for t, k in kinds.items() if k in ("missing", "float")}
-    if suspicious or (str in types and "" in values):
-        bad = [
-            i
-            for i, x in enumerate(values)
-            if (type(x) in suspicious and _is_missing(x)) or (type(x) is str and x == "")
-        ]
-        if bad:
-            raise NullLabelError(
-                f"{len(bad)} {what}(s) are null, NaN or empty, at {where(bad)}. Every "
-                f"{what} must be a non-empty text (or a number): drop or fill these first."
-            )
-    other = [t for t, k in kinds.items() if k == "other"]
-    if other:
-        pos = [i for i, x in enumerate(values) if type(x) in other]
-        raise InputTypeError(
-            f"{what.capitalize()}s must be text or numbers; {len(pos)} are "
-            f"{format_items(sorted({type(values[i]).__name__ for i in pos}))} (e.g. "
-            f"{values[pos[0]]!r}) at {where(pos)}. Convert them to text first."
-        )
-    used = {k for k in kinds.values() if k != "missing"}
-    if len(used) > 1:
-        examples = []
-        for kind in sorted(used):
-            pos = [i for i, x in enumerate(values) if kinds[type(x)] == kind][:3]
-            examples.append(f"{kind} {format_items([values[i] for i in pos])} at {where(pos)}")
-        raise InputTypeError(
-            f"The {what}s mix types ({'; '.join(examples)}), so the integer 1 and the text "
-            f"'1' would become the same {what}. Convert them to one type first, for "
-            "example all to text with str()."
-        )
-    if used == {"text"}:
-        return values
-    return [str(x) for x in values]
 
 
 def _where_rows(pos: list[int]) -> str:
@@ -524,7 +456,7 @@ class Tree:
                 + format_items(f"{keys[i]!r} -> {int(parent[i])}" for i in bad)
                 + f". Parents must be node ids in 0..{n - 1}, or -1 for the root."
             )
-        labels[:] = _text_labels(
+        labels[:] = text_labels(
             labels.tolist(), lambda pos: f"node(s) {format_items([keys[i] for i in pos])}"
         )
         depth, stuck = _depths_or_cycles(parent)
@@ -637,7 +569,7 @@ class Tree:
         ['Top', 'Top/Features\\/Books']
         """
         if root is not None:
-            root = _text_labels([root], lambda pos: "`root`", "root label")[0]
+            root = text_labels([root], lambda pos: "`root`", "root label")[0]
         series = _paths_to_list_series(paths, sep)
         if len(series) == 0:
             raise EmptyInputError("`paths` is empty: give at least one path.")
@@ -873,7 +805,7 @@ class Tree:
                 f"`on_multiple_parents` must be 'error' or 'first', got {on_multiple_parents!r}."
             )
         if root is not None:
-            root = _text_labels([root], lambda pos: "`root`", "root label")[0]
+            root = text_labels([root], lambda pos: "`root`", "root label")[0]
         frame = _edges_frame(edges, child, parent, label)
         if frame.height == 0:
             raise EmptyInputError("The edge list is empty: give at least one (child, parent).")
@@ -884,7 +816,7 @@ class Tree:
                 f"{len(rows)} edge(s) have a null child, at row(s) {format_items(rows.tolist())}."
             )
         if "label" in frame.columns:
-            _text_labels(frame["label"].to_list(), _where_rows, "label")
+            text_labels(frame["label"].to_list(), _where_rows, "label")
         frame = frame.unique(maintain_order=True)
         if "label" in frame.columns:
             relabelled = frame.group_by("child", maintain_order=True).agg(
@@ -948,7 +880,7 @@ class Tree:
         labels = np.empty(n, dtype=object)
         labels[:] = [str(k) for k in key_list]
         if "label" in coded.columns:
-            text = _text_labels(coded["label"].to_list(), _where_rows, "label")
+            text = text_labels(coded["label"].to_list(), _where_rows, "label")
             labels[c] = np.asarray(text, dtype=object)
         if root is not None:  # the synthetic root is appended last; preorder fixes ids
             par = np.append(np.where(par < 0, n, par), -1)
@@ -1006,7 +938,7 @@ class Tree:
                 f"{type(nested).__name__}."
             )
         if root is not None:
-            root = _text_labels([root], lambda pos: "`root`", "root label")[0]
+            root = text_labels([root], lambda pos: "`root`", "root label")[0]
         top = [nested] if _is_d3_node(nested) else nested
         tops = _nested_children(top, "the top level")
         if not tops:
@@ -1053,7 +985,7 @@ class Tree:
             stack.append((_EXIT, ident))
             stack.extend((lab, s, i, node, d + 1) for lab, s, i in reversed(kids))
         raw = labels
-        labels = _text_labels(
+        labels = text_labels(
             raw,
             lambda pos: (
                 "node(s) "
@@ -1130,7 +1062,7 @@ class Tree:
             graph.nodes[v][label] if label is not None and label in graph.nodes[v] else str(v)
             for v in nodes
         ]
-        labels = _text_labels(
+        labels = text_labels(
             raw, lambda pos: f"graph node(s) {format_items([nodes[i] for i in pos])}"
         )
         frame = pl.DataFrame(
@@ -1204,7 +1136,7 @@ class Tree:
                 f"The linkage matrix joins {n} observations but {len(leaf_labels)} labels "
                 "were given; give one label per observation."
             )
-        leaf_labels = _text_labels(leaf_labels, lambda pos: f"observation(s) {format_items(pos)}")
+        leaf_labels = text_labels(leaf_labels, lambda pos: f"observation(s) {format_items(pos)}")
         parent = np.full(2 * n - 1, -1, dtype=np.int64)
         merged = Z[:, :2].astype(np.int64)
         parent[merged[:, 0]] = np.arange(n, 2 * n - 1)
@@ -2138,7 +2070,7 @@ class Tree:
             if single
             else (labels.to_list() if isinstance(labels, pl.Series) else list(labels))
         )
-        values = _text_labels(values, lambda pos: f"position(s) {format_items(pos)}")
+        values = text_labels(values, lambda pos: f"position(s) {format_items(pos)}")
         query = pl.DataFrame({"label": values}, schema={"label": pl.String})
         table = pl.DataFrame({"label": self._label.tolist(), "id": np.arange(self.n_nodes)})
         counts = table.group_by("label").agg(pl.len().alias("n"), pl.col("id").first())
@@ -2345,7 +2277,7 @@ def _items_to_paths(items: list[Any], sep: str, what: str) -> pl.Series:
     )
     other = np.flatnonzero(~(is_str | is_seq))
     if len(other):
-        missing = [i for i in other.tolist() if _is_missing(items[i])]
+        missing = [i for i in other.tolist() if is_missing(items[i])]
         if missing:
             raise NullLabelError(
                 f"{len(missing)} of the {what} are null or NaN, at row(s) "
@@ -2361,18 +2293,25 @@ def _items_to_paths(items: list[Any], sep: str, what: str) -> pl.Series:
         )
     seq_rows = np.flatnonzero(is_seq)
     seqs = [items[i] for i in seq_rows.tolist()]
-    seqs = [s.to_list() if isinstance(s, pl.Series) else s for s in seqs]
+    if not types <= {tuple, list}:
+        seqs = [s.to_list() if isinstance(s, pl.Series | np.ndarray) else s for s in seqs]
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    flat = list(chain.from_iterable(seqs))  # C-speed flattening; labels checked as one column
     try:
-        seq_series = pl.Series("path", seqs, dtype=pl.List(pl.String), strict=True)
+        labels = pl.Series("path", flat, dtype=pl.String, strict=True)
+        if labels.null_count():
+            raise TypeError("null labels")
     except (TypeError, ValueError, pl.exceptions.PolarsError):
-        seqs = [list(s.tolist() if isinstance(s, np.ndarray) else s) for s in seqs]
-        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
         row_of = np.repeat(seq_rows, lengths)
-        flat = _text_labels(
-            list(chain.from_iterable(seqs)),
-            lambda pos: f"path row(s) {format_items(sorted(set(row_of[pos].tolist())))}",
+        labels = pl.Series(
+            "path",
+            text_labels(
+                flat,
+                lambda pos: f"path row(s) {format_items(sorted(set(row_of[pos].tolist())))}",
+            ),
+            dtype=pl.String,
         )
-        seq_series = _list_series(pl.Series("path", flat, dtype=pl.String), lengths)
+    seq_series = _list_series(labels, lengths)
     if not is_str.any():
         return seq_series
     str_rows = np.flatnonzero(is_str)
@@ -2463,6 +2402,11 @@ def _to_node_ids(tree: Tree, values: Any, sep: Any, what: str) -> np.ndarray:
     items = list(values)
     if not items:
         return np.empty(0, dtype=np.int64)
+    types = set(map(type, items))
+    if types <= {str, tuple}:  # the common cases, without a look at every item
+        return _find_paths(tree, _paths_to_list_series(items, sep, what), sep, what)
+    if all(issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_) for t in types):
+        return tree._nodes(np.asarray(items, dtype=np.int64), what)
     kinds = np.array([_value_kind(x) for x in items], dtype=object)
     found = set(kinds.tolist())
     if "missing" in found:
@@ -2508,7 +2452,7 @@ def _value_kind(value: Any) -> str:
         return "path"
     if isinstance(value, set | frozenset):
         return "set"
-    if _is_missing(value):
+    if is_missing(value):
         return "missing"
     return type(value).__name__
 
@@ -2626,7 +2570,7 @@ def _edges_frame(edges: Any, child: str, parent: str, label: str | None) -> pl.D
         nan_rows = [
             i
             for i, (c, p) in enumerate(pairs)
-            if (c is not None and _is_missing(c)) or (p is not None and _is_missing(p))
+            if (c is not None and is_missing(c)) or (p is not None and is_missing(p))
         ]
         if nan_rows:
             raise NullLabelError(
@@ -2635,7 +2579,7 @@ def _edges_frame(edges: Any, child: str, parent: str, label: str | None) -> pl.D
             )
         keys = children + [p for p in parents if p is not None]
         owner = list(range(len(children))) + [i for i, p in enumerate(parents) if p is not None]
-        _text_labels(
+        text_labels(
             [k for k in keys if k is not None],
             lambda pos: f"edge row(s) {format_items(sorted({owner[i] for i in pos}))}",
             "node key",
