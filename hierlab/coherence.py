@@ -803,13 +803,12 @@ def path_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, float]:
     tp, pp = complete_paths(t), complete_paths(p)
     right = tp.join(pp, on=["sample", "node"], how="inner")
     scores = _label_f1(right, pp, tp)
-    key = pl.col("node").sort().implode()
-    exact = (
-        t.group_by("sample")
-        .agg(key.alias("t"))
-        .join(p.group_by("sample").agg(key.alias("p")), on="sample", how="left")
+    # a sample is exact when its label sets are equal (two empty sets included)
+    only_one = pl.concat(
+        [t.join(p, on=["sample", "node"], how="anti"), p.join(t, on=["sample", "node"], how="anti")]
     )
-    scores["accuracy"] = float((exact["t"] == exact["p"]).sum() / max(n_samples, 1))
+    wrong = only_one["sample"].n_unique()
+    scores["accuracy"] = float((n_samples - wrong) / max(n_samples, 1))
     return scores
 
 
