@@ -880,7 +880,7 @@ def ladder_score(
                 f"Column {correct!r} must hold True/False or 0/1, got {outcome.dtype} values "
                 f"(e.g. {outcome[0]!r})."
             )
-        off = ~outcome.is_in([0, 1])
+        off = ~((outcome == 0) | (outcome == 1))
         if off.any():
             rows = np.flatnonzero(off.to_numpy())
             raise InvalidValueError(
