@@ -2298,10 +2298,10 @@ def _items_to_paths(items: list[Any], sep: str, what: str) -> pl.Series:
     lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
     flat = list(chain.from_iterable(seqs))  # C-speed flattening; labels checked as one column
     try:
-        labels = pl.Series("path", flat, dtype=pl.String, strict=True)
-        if labels.null_count():
-            raise TypeError("null labels")
+        labels: pl.Series | None = pl.Series("path", flat, dtype=pl.String, strict=True)
     except (TypeError, ValueError, pl.exceptions.PolarsError):
+        labels = None  # not all text: check and convert them one by one
+    if labels is None or labels.null_count():
         row_of = np.repeat(seq_rows, lengths)
         labels = pl.Series(
             "path",
