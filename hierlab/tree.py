@@ -7,8 +7,8 @@ contiguous id range ``v .. v + size[v] - 1``. That single convention gives:
 * ``is_ancestor`` as an interval test (the Euler-tour interval of a node is its preorder
   range);
 * ``descendants`` as an ``arange``;
-* ``lca`` by heavy-path decomposition: O(log n) steps per query, vectorised over arrays of
-  queries, in linear memory and with no recursion anywhere.
+* ``lca`` as a range-minimum query over the preorder depths: O(1) per query, vectorised
+  over arrays of queries, in linear memory and with no recursion anywhere.
 
 **Paths.** A node's identity is its **root-to-node path** of labels, never its bare label:
 ``Paris`` under France and ``Paris`` under Texas are two nodes. The canonical form of a
