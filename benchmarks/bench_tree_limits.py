@@ -2,14 +2,16 @@
 
 Run with ``python benchmarks/bench_tree_limits.py [--sizes 250000 500000 1000000]``.
 Every operation runs in its own subprocess, which builds its input (and the tree, for
-queries and exports) before measuring. The operation then runs twice: once timed, with
-the growth of the peak resident set (``ru_maxrss``: numpy, polars and Python allocations
-alike, but blind to memory freed and reused), and once under tracemalloc for the exact
-peak of Python and numpy allocations (polars' own buffers are not traced). Each worker
-first runs the same operation on a 64-node tree, so imports are not counted. Linear
-memory shows as a bounded number of bytes per node across the sizes; a quadratic step
-would grow with n (a chain of 1,000,000 levels has 5 x 10^11 path labels). The query
-rows use n random node pairs, built before measuring.
+queries and exports) before measuring. The operation then runs twice, each time on a
+newly built tree (so lazily built structures such as the LCA table and the path index
+count in the operation that first needs them): once timed, with the growth of the peak
+resident set (``ru_maxrss``: numpy, polars and Python allocations alike, but blind to
+memory freed and reused), and once under tracemalloc for the exact peak of Python and
+numpy allocations (polars' own buffers are not traced). Each worker first runs the same
+operation on a 64-node tree, so imports are not counted. Linear memory shows as a
+bounded number of bytes per node across the sizes; a quadratic step would grow with n
+(a chain of 1,000,000 levels has 5 x 10^11 path labels). The query rows use n random
+node pairs, built before measuring.
 
 Operations: build (parent array, one path of n labels / n paths of two, edge table),
 query (LCA and distance, is_ancestor, the deepest node's ancestors), find (the deepest
@@ -81,7 +83,7 @@ def worker(shape: str, n: int, operation: str, *, warm: bool = True) -> dict[str
         if operation == "export: from_nested(to_nested)":
             prepared["nested"] = tree.to_nested()
 
-    def operate() -> int:
+    def operate(tree: Tree | None) -> int:
         if operation == "build: Tree(parent, label)":
             return Tree(parent, labels).n_nodes
         if operation == "build: from_paths":
@@ -116,11 +118,14 @@ def worker(shape: str, n: int, operation: str, *, warm: bool = True) -> dict[str
 
     before = peak_mb()
     start = time.perf_counter()
-    out = operate()
+    out = operate(tree)
     seconds = time.perf_counter() - start
     rss_mb = max(peak_mb() - before, 0.0)
-    tracemalloc.start()  # a second run, traced: exact peak of Python and numpy allocations
-    operate()
+    # a second run, traced (exact peak of Python and numpy allocations), on a fresh tree so
+    # that the lazily built structures (LCA table, path index) are counted again
+    fresh = None if tree is None else Tree(parent, labels)
+    tracemalloc.start()
+    operate(fresh)
     traced_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return {"seconds": seconds, "rss_mb": rss_mb, "traced_mb": traced_mb, "out": float(out)}
