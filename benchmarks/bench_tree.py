@@ -71,7 +71,7 @@ def main() -> None:
         build_s, tree = timed(lambda edges=edges: Tree.from_edges(edges))
         u = rng.integers(0, n, args.queries)
         v = rng.integers(0, n, args.queries)
-        tree.lca(u[:10], v[:10])  # build the sparse table once (cached on the tree)
+        tree.lca(u[:10], v[:10])  # build the range-minimum structure once (cached on the tree)
         lca_s, ours = timed(lambda tree=tree, u=u, v=v: tree.lca(u, v))
 
         graph = tree.to_networkx()

@@ -14,6 +14,17 @@ Conventions:
 * a root-only prediction predicts nothing: it has recall 0 and no precision (it adds to
   neither side of micro precision, and is left out of per-sample precision).
 
+Input forms (the same everywhere):
+
+* one node per sample: node ids (integers, or whole-number floats), or paths (``"A/B"``
+  strings with backslash escapes, or ``("A", "B")`` tuples, the canonical form); numpy
+  arrays, lists and polars or pandas Series all work; ids and paths may not be mixed;
+* several nodes per sample (multi-label): one **set** (or frozenset) per sample, or a
+  list or array of integer node ids per sample. A list of label strings is ambiguous (a
+  path, or a set of labels?) and is refused naming the argument: write the path as a
+  tuple or a string, or the set as a set;
+* NaN and null are refused naming the rows.
+
 Single-label metrics need no sets at all: with ``l = lca(true, pred)``,
 ``|T ∩ P| = depth(l)``, ``|T| = depth(true)``, ``|P| = depth(pred)``; per-class counts come
 from preorder prefix sums. Everything is vectorised over predictions.
@@ -29,7 +40,17 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_float_array, as_polars, require_columns
-from hierlab.errors import InputShapeError, InputTypeError, InvalidValueError, format_items
+from hierlab.errors import (
+    AmbiguousLabelError,
+    DuplicateRowsError,
+    EmptyInputError,
+    HierlabError,
+    InputShapeError,
+    InputTypeError,
+    InvalidValueError,
+    MissingValueError,
+    format_items,
+)
 from hierlab.stats import pearson
 from hierlab.tree import Tree, as_tree
 
@@ -60,7 +81,7 @@ def _pair(tree: Tree, true: Any, pred: Any) -> tuple[np.ndarray, np.ndarray]:
             f"`true` has {len(t)} predictions but `pred` has {len(p)}; give one each."
         )
     if len(t) == 0:
-        raise InputShapeError("No predictions to score: `true` and `pred` are empty.")
+        raise EmptyInputError("No predictions to score: `true` and `pred` are empty.")
     return t, p
 
 
@@ -110,8 +131,9 @@ def hierarchical_prf(
     tree : Tree
         The hierarchy.
     true : array-like
-        True node ids or paths (single-label), or a sequence of sets of node ids/paths
-        per sample (multi-label: each sample's most specific labels).
+        True node ids or paths (single-label: ``"A/B"`` strings or ``("A", "B")``
+        tuples), or one set of node ids or paths per sample (multi-label: each sample's
+        most specific labels). A list of label strings is refused as ambiguous.
     pred : array-like
         Predicted nodes, in the same form as ``true``.
     average : {"micro", "per_sample", "per_class"}, default "micro"
@@ -133,7 +155,7 @@ def hierarchical_prf(
     """
     tree = as_tree(tree)
     _check_average(average, ("micro", "per_sample", "per_class"))
-    if _is_multi(true) or _is_multi(pred):
+    if _is_multi(true, "true") or _is_multi(pred, "pred"):
         return _multi_prf(tree, true, pred, average)
     t, p = _pair(tree, true, pred)
     lca = tree.lca(t, p)
@@ -154,29 +176,47 @@ def _per_class(inter: np.ndarray, n_pred: np.ndarray, n_true: np.ndarray) -> dic
     return {"precision": float(prec.mean()), "recall": float(rec.mean()), "f1": float(f1.mean())}
 
 
-def _is_multi(values: Any) -> bool:
-    """Multi-label input is a sequence of sets (or of lists/arrays of node ids).
+def _is_multi(values: Any, what: str) -> bool:
+    """Whether ``values`` holds one collection of nodes per sample (multi-label).
 
-    A list of lists of strings is read as single-label paths (one path per sample).
+    Sets are multi-label; so are lists or arrays of integer ids, and a polars list-of-int
+    Series. Tuples (and ``list[str]`` polars Series) are paths. A list of label strings
+    could be either, and is refused.
     """
     if isinstance(values, pl.Series):
         return isinstance(values.dtype, pl.List) and values.dtype.inner.is_integer()
-    if isinstance(values, list | tuple) and len(values) > 0:
-        first = values[0]
-        if isinstance(first, set | frozenset):
-            return True
-        if (
-            isinstance(first, list | np.ndarray)
-            and len(first)
-            and isinstance(first[0], int | np.integer)
-        ):
-            return True
-    return False
+    if type(values).__module__.split(".")[0] == "pandas" and hasattr(values, "tolist"):
+        values = values.tolist()
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        values = values.tolist()
+    if not isinstance(values, list | tuple) or not values:
+        return False
+    containers = [
+        i for i, x in enumerate(values) if isinstance(x, set | frozenset | list | np.ndarray)
+    ]
+    if not containers:
+        return False
+    for i in containers:
+        sample = values[i]
+        if isinstance(sample, set | frozenset):
+            continue
+        items = sample.tolist() if isinstance(sample, np.ndarray) else sample
+        if any(isinstance(x, str) for x in items):
+            raise InputTypeError(
+                f"`{what}` holds lists of labels (sample {i}: {sample!r}), which could be one "
+                "path or a set of labels. Write a path as a tuple ('A', 'B') or a string "
+                "'A/B', and a multi-label sample as a set ({'A', 'B'})."
+            )
+    return True
 
 
 def _sets(values: Any, what: str) -> list[list[Any]]:
     """Each sample's labels as a list; anything that is not a sequence of collections fails."""
-    if isinstance(values, str | Mapping) or not isinstance(values, Iterable):
+    if isinstance(values, pl.Series):
+        values = values.to_list()
+    if type(values).__module__.split(".")[0] == "pandas" and hasattr(values, "tolist"):
+        values = values.tolist()
+    if isinstance(values, str | Mapping | set | frozenset) or not isinstance(values, Iterable):
         raise InputTypeError(
             f"`{what}` must be a sequence with one collection of node ids or paths per "
             f"sample, got {type(values).__name__}."
@@ -185,22 +225,41 @@ def _sets(values: Any, what: str) -> list[list[Any]]:
     bad = [
         i
         for i, g in enumerate(groups)
-        if isinstance(g, str | Mapping) or not isinstance(g, Iterable)
+        if isinstance(g, str | Mapping | tuple) or not isinstance(g, Iterable)
     ]
     if bad:
+        tuples = [i for i in bad if isinstance(groups[i], tuple)]
+        hint = (
+            f" Sample(s) {format_items(tuples)} are tuples, which hierlab reads as one path: "
+            "wrap each sample's labels in a set or list."
+            if tuples
+            else ""
+        )
         raise InputTypeError(
             f"`{what}` must hold one collection (set or list) of labels per sample; "
-            f"sample(s) {format_items(bad)} are not collections."
+            f"sample(s) {format_items(bad)} are not collections.{hint}"
         )
-    return [list(g) for g in groups]
+    return [list(g.tolist() if isinstance(g, np.ndarray) else g) for g in groups]
 
 
 def _explode_sets(tree: Tree, sets: Any, what: str) -> pl.DataFrame:
-    """(sample, node) rows of the labels exactly as given."""
+    """(sample, node) rows of the labels exactly as given (repeats within a sample count once)."""
     groups = _sets(sets, what)
     sample = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     flat = list(chain.from_iterable(groups))
-    node = tree.node_ids(flat, what=what) if flat else np.empty(0, dtype=np.int64)
+    try:
+        node = tree.node_ids(flat, what=what) if flat else np.empty(0, dtype=np.int64)
+    except HierlabError as err:  # say which samples, not which flattened labels
+        bad = []
+        for i, group in enumerate(groups):  # error path only
+            try:
+                tree.node_ids(group, what=what)
+            except HierlabError:
+                bad.append(i)
+        raise type(err)(
+            f"`{what}`: sample(s) {format_items(bad or ['?'])} hold labels that are not "
+            f"valid node ids or paths. First problem: {err}"
+        ) from None
     return pl.DataFrame({"sample": sample.astype(np.int64), "node": node}).unique()
 
 
@@ -209,11 +268,8 @@ def _with_ancestors(tree: Tree, frame: pl.DataFrame) -> pl.DataFrame:
     node = frame["node"].to_numpy()
     if len(node) == 0:
         return frame
-    anc = tree.ancestors(node, include_self=True)
-    width = anc.shape[1]
-    out = pl.DataFrame(
-        {"sample": np.repeat(frame["sample"].to_numpy(), width), "node": anc.ravel()}
-    )
+    index, anc = tree.ancestor_pairs(node, include_self=True)
+    out = pl.DataFrame({"sample": frame["sample"].to_numpy()[index], "node": anc})
     return out.filter(pl.col("node") > 0).unique()
 
 
@@ -221,14 +277,9 @@ def _all_ancestors_in(tree: Tree, rows: pl.DataFrame, have: pl.DataFrame) -> pl.
     """Rows (sample, node) whose every ancestor below the root is in ``have`` for that sample."""
     if rows.height == 0:
         return rows
-    anc = tree.ancestors(rows["node"].to_numpy(), include_self=False)
-    width = anc.shape[1]
+    index, anc = tree.ancestor_pairs(rows["node"].to_numpy())
     long = pl.DataFrame(
-        {
-            "row": np.repeat(np.arange(rows.height), width),
-            "sample": np.repeat(rows["sample"].to_numpy(), width),
-            "anc": anc.ravel(),
-        }
+        {"row": index, "sample": rows["sample"].to_numpy()[index], "anc": anc}
     ).filter(pl.col("anc") > 0)
     found = long.join(
         have.rename({"node": "anc"}).with_columns(hit=pl.lit(True)),
@@ -301,7 +352,7 @@ def lca_prf(
     """
     tree = as_tree(tree)
     _check_average(average, ("micro", "per_sample"))
-    if _is_multi(true) or _is_multi(pred):
+    if _is_multi(true, "true") or _is_multi(pred, "pred"):
         raise InvalidValueError(
             "lca_prf scores single-label predictions; use hierarchical_prf for sets."
         )
@@ -362,20 +413,47 @@ def _ranked(tree: Tree, true: Any, ranked: Any, k: Any) -> tuple[np.ndarray, np.
     t = tree.node_ids(true, what="true")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InvalidValueError(f"`k` must be a positive integer, got {k!r}.")
-    arr = np.asarray(ranked)
-    if arr.ndim != 2:
-        raise InputShapeError(
-            "`ranked` must be a 2-D array of node ids or paths: one row per sample, best "
-            f"first; got {arr.ndim} dimension(s)."
-        )
-    if arr.shape[0] != len(t):
-        raise InputShapeError(
-            f"`ranked` has {arr.shape[0]} rows but `true` has {len(t)} samples; give one each."
-        )
-    if np.issubdtype(arr.dtype, np.integer):
-        ids = tree.node_ids(arr.ravel(), what="ranked").reshape(arr.shape)
+    if isinstance(ranked, pl.DataFrame) or type(ranked).__module__.split(".")[0] == "pandas":
+        ranked = ranked.to_numpy()
+    if isinstance(ranked, np.ndarray) and ranked.dtype.kind in "iuf" and ranked.ndim == 2:
+        rows, width = ranked.shape[0], ranked.shape[1]
+        flat: Any = ranked.ravel()
     else:
-        ids = tree.node_ids(arr.ravel().tolist(), what="ranked").reshape(arr.shape)
+        if isinstance(ranked, str | Mapping) or not isinstance(ranked, Iterable):
+            raise InputShapeError(
+                "`ranked` must be a 2-D array of node ids or paths: one row per sample, best "
+                f"first; got {type(ranked).__name__}."
+            )
+        rows_list = ranked.tolist() if isinstance(ranked, np.ndarray) else list(ranked)
+        bad = [
+            i
+            for i, r in enumerate(rows_list)
+            if isinstance(r, str) or not isinstance(r, list | tuple | np.ndarray)
+        ]
+        if bad:
+            raise InputShapeError(
+                "`ranked` must hold one row (a list of node ids or paths, best first) per "
+                f"sample; row(s) {format_items(bad)} are not rows."
+            )
+        widths = {len(r) for r in rows_list}
+        if len(widths) > 1:
+            raise InputShapeError(
+                f"`ranked` rows must all have the same length; got lengths {sorted(widths)}."
+            )
+        rows, width = len(rows_list), (widths.pop() if widths else 0)
+        flat = [x for r in rows_list for x in (r.tolist() if isinstance(r, np.ndarray) else r)]
+    if rows != len(t):
+        raise InputShapeError(
+            f"`ranked` has {rows} rows but `true` has {len(t)} samples; give one each."
+        )
+    if int(k) > width:
+        raise InvalidValueError(
+            f"`k` is {k} but `ranked` holds only {width} prediction(s) per sample; use k <= "
+            f"{width} or rank more predictions."
+        )
+    if len(t) == 0:
+        raise EmptyInputError("No samples to score: `true` and `ranked` are empty.")
+    ids = tree.node_ids(flat, what="ranked").reshape(rows, width)
     return t, ids[:, : int(k)]
 
 
@@ -552,13 +630,38 @@ def _level_frame(tree: Tree, levels: Any) -> tuple[np.ndarray, list[str]]:
     cols = frame.columns
     if not cols:
         raise InputShapeError("`level_predictions` has no columns: give one column per level.")
-    lookup = tree.to_polars().select("id", "label", "depth")
+    if frame.height == 0:
+        raise EmptyInputError("`level_predictions` has no rows: give one row per sample.")
+    if len(cols) > tree.max_depth:
+        raise InputShapeError(
+            f"`level_predictions` has {len(cols)} columns but the tree has only "
+            f"{tree.max_depth} level(s) below the root; columns "
+            f"{format_items(cols[tree.max_depth :])} have no level."
+        )
+    lookup = tree.to_polars(path=False).select("id", "label", "depth")
     ids = np.full((frame.height, len(cols)), -1, dtype=np.int64)
     for d, col in enumerate(cols, start=1):  # columns (levels), vectorised over samples
-        at_level = lookup.filter(pl.col("depth") == d).group_by("label").agg(pl.col("id").first())
-        joined = pl.DataFrame({"label": frame[col].cast(pl.String)}).join(
+        at_level = (
+            lookup.filter(pl.col("depth") == d)
+            .group_by("label")
+            .agg(pl.col("id").first(), pl.len().alias("n"))
+        )
+        predicted = frame[col]
+        if isinstance(predicted.dtype, pl.List | pl.Array | pl.Struct):
+            raise InputTypeError(
+                f"Column {col!r} of `level_predictions` holds {predicted.dtype} values; give "
+                "one predicted label per sample and level."
+            )
+        joined = pl.DataFrame({"label": predicted.cast(pl.String)}).join(
             at_level, on="label", how="left", maintain_order="left"
         )
+        repeated = joined.filter(pl.col("n") > 1)["label"].unique(maintain_order=True)
+        if len(repeated):
+            raise AmbiguousLabelError(
+                f"Column {col!r} predicts label(s) {format_items(repeated.to_list(), 5)} that "
+                f"name several nodes at depth {d}, so a per-level prediction cannot say which; "
+                "inconsistency_rate needs labels that are unique within a level."
+            )
         ids[:, d - 1] = joined["id"].fill_null(-1).to_numpy()
     return ids, cols
 
@@ -700,13 +803,12 @@ def path_f1(tree: Tree, true_sets: Any, pred_sets: Any) -> dict[str, float]:
     tp, pp = complete_paths(t), complete_paths(p)
     right = tp.join(pp, on=["sample", "node"], how="inner")
     scores = _label_f1(right, pp, tp)
-    key = pl.col("node").sort().implode()
-    exact = (
-        t.group_by("sample")
-        .agg(key.alias("t"))
-        .join(p.group_by("sample").agg(key.alias("p")), on="sample", how="left")
+    # a sample is exact when its label sets are equal (two empty sets included)
+    only_one = pl.concat(
+        [t.join(p, on=["sample", "node"], how="anti"), p.join(t, on=["sample", "node"], how="anti")]
     )
-    scores["accuracy"] = float((exact["t"] == exact["p"]).sum() / max(n_samples, 1))
+    wrong = only_one["sample"].n_unique()
+    scores["accuracy"] = float((n_samples - wrong) / max(n_samples, 1))
     return scores
 
 
@@ -729,7 +831,8 @@ def ladder_score(
     Parameters
     ----------
     table : polars or pandas DataFrame
-        One row per (item, step) with the outcome.
+        One row per (item, step) with the outcome; a repeated (item, step) pair is
+        refused (:class:`~hierlab.errors.DuplicateRowsError`).
     item : str, default "item"
         Column of item ids.
     step : str, default "step"
@@ -754,15 +857,64 @@ def ladder_score(
     [2.0, 3.0]
     """
     frame = as_polars(table, "`table` (the ladder table)")
+    for name, value in (("item", item), ("step", step), ("correct", correct)):
+        if not isinstance(value, str):
+            raise InputTypeError(f"`{name}` must be a column name, got {type(value).__name__}.")
     require_columns(frame, [item, step, correct], "The ladder table")
-    steps = order if order is not None else sorted(frame[step].drop_nulls().unique().to_list())
-    unknown = sorted(set(frame[step].drop_nulls().to_list()) - set(steps), key=str)
+    if frame.height == 0:
+        raise EmptyInputError("The ladder table has no rows.")
+    for name in (item, step, correct):
+        nulls = frame[name].is_null()
+        if frame[name].dtype.is_float():
+            nulls = nulls | frame[name].is_nan()
+        if nulls.any():
+            rows = np.flatnonzero(nulls.to_numpy())
+            raise MissingValueError(
+                f"Column {name!r} of the ladder table is null or NaN in {len(rows)} row(s): "
+                f"{format_items(rows.tolist())}. Drop or fill those rows."
+            )
+    outcome = frame[correct]
+    if outcome.dtype != pl.Boolean:
+        if not outcome.dtype.is_numeric():
+            raise InputTypeError(
+                f"Column {correct!r} must hold True/False or 0/1, got {outcome.dtype} values "
+                f"(e.g. {outcome[0]!r})."
+            )
+        off = ~((outcome == 0) | (outcome == 1))
+        if off.any():
+            rows = np.flatnonzero(off.to_numpy())
+            raise InvalidValueError(
+                f"Column {correct!r} must be 0 or 1 (a step is solved or not); row(s) "
+                f"{format_items(rows.tolist())} hold {format_items(outcome.gather(rows[:5]).to_list())}."
+            )
+    dup = frame.select(item, step).is_duplicated()
+    if dup.any():
+        pairs = frame.filter(dup).select(item, step).unique(maintain_order=True).rows()
+        raise DuplicateRowsError(
+            f"{len(pairs)} ({item}, {step}) pair(s) occur more than once, e.g. "
+            f"{format_items(pairs, 4)}. Give each item one outcome per step."
+        )
+    if order is not None:
+        if isinstance(order, str) or not isinstance(order, Iterable):
+            raise InputTypeError(f"`order` must be a list of steps, got {type(order).__name__}.")
+        order = list(order)
+        repeated = [x for i, x in enumerate(order) if x in order[:i]]
+        if repeated:
+            raise InvalidValueError(f"`order` lists step(s) {format_items(repeated)} twice.")
+    steps = order if order is not None else sorted(frame[step].unique().to_list())
+    unknown = sorted(set(frame[step].to_list()) - set(steps), key=str)
     if unknown:
         raise InvalidValueError(
             f"The ladder table has step(s) {format_items(unknown)} that `order` does not list."
         )
     rank = {v: i + 1 for i, v in enumerate(steps)}
+    if penalty is not None and (
+        isinstance(penalty, bool) or not isinstance(penalty, int | float | np.number)
+    ):
+        raise InputTypeError(f"`penalty` must be a number, got {type(penalty).__name__}.")
     pen = float(len(steps) + 1) if penalty is None else float(penalty)
+    if not np.isfinite(pen):
+        raise InvalidValueError(f"`penalty` must be a finite number, got {penalty!r}.")
     ranked = frame.with_columns(
         pl.col(step).replace_strict(rank, default=None).alias("_rank"),
         pl.col(correct).cast(pl.Boolean).alias("_correct"),

@@ -42,6 +42,7 @@ __all__ = [
     "MultipleParentsError",
     "MultipleRootsError",
     "NullLabelError",
+    "OutputTooLargeError",
     "SeparationWarning",
     "SmallSampleWarning",
     "TreeError",
@@ -460,6 +461,28 @@ class AmbiguousLabelError(TreeError):
     ... except TreeError as err:
     ...     print(type(err).__name__, isinstance(err, HierlabError))
     AmbiguousLabelError True
+    """
+
+
+class OutputTooLargeError(InvalidValueError):
+    """An output would be too large to build (for example every path of a very deep tree).
+
+    The paths of all nodes of a chain of n nodes hold n (n + 1) / 2 labels: quadratic in
+    the depth. hierlab refuses such outputs instead of exhausting memory; the message
+    gives the size and a cheaper alternative.
+
+    Parameters
+    ----------
+    message : str, default ""
+        The size that was asked for, the limit, and a cheaper alternative.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise OutputTooLargeError("The path column would hold 50,005,000 labels.")
+    ... except ValueError as err:
+    ...     print(type(err).__name__, isinstance(err, HierlabError))
+    OutputTooLargeError True
     """
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hierlab._tables import as_float_array
+from hierlab._tables import as_float_array, text_labels
 from hierlab.errors import (
     EmptyInputError,
     InputShapeError,
@@ -91,7 +91,9 @@ def _labels(values: Any, what: str) -> list[str]:
         raise InputTypeError(
             f"`{what}` must be a list (or array or Series) of strings, got {type(values).__name__}."
         )
-    return [str(v) for v in values]
+    return text_labels(
+        list(values), lambda pos: f"`{what}` position(s) {format_items(pos)}", "term"
+    )
 
 
 def _positive_int(value: Any, what: str, minimum: int = 1) -> int:
@@ -375,7 +377,7 @@ def label_nodes(
             f"`embeddings` need one row per leaf ({len(leaves)}, in tree.leaves() order), "
             f"got {x.shape[0]}."
         )
-    x = _unit(x)
+    x = _unit(_finite_rows(x, "`embeddings`", tree.label[leaves].tolist()))
     docs = tree.label[leaves].tolist() if texts is None else _labels(texts, "texts")
     if len(docs) != len(leaves):
         raise InputShapeError(f"`texts` need one text per leaf ({len(leaves)}), got {len(docs)}.")
@@ -390,10 +392,8 @@ def label_nodes(
     if len(internal) == 0:
         return pl.DataFrame(schema=schema)
     # each leaf with each of its (internal) ancestors: leaves are contiguous in preorder
-    anc = tree.ancestors(leaves)
-    pos = np.repeat(np.arange(len(leaves)), anc.shape[1])
-    keep = anc.ravel() >= 0
-    pairs = pl.DataFrame({"node": anc.ravel()[keep], "leaf": pos[keep]})
+    pos, anc = tree.ancestor_pairs(leaves)
+    pairs = pl.DataFrame({"node": anc, "leaf": pos})
     lo = np.searchsorted(leaves, internal)
     hi = np.searchsorted(leaves, internal + tree.size[internal])
     cum = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
@@ -453,13 +453,24 @@ def label_nodes(
     )
 
 
+def _finite_rows(x: np.ndarray, what: str, names: Any = None) -> np.ndarray:
+    """Refuse rows with NaN or infinite values, naming them."""
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if len(bad):
+        shown = bad.tolist() if names is None else [names[i] for i in bad]
+        raise InvalidValueError(
+            f"{what} has {len(bad)} row(s) with NaN or infinite values: {format_items(shown)}."
+        )
+    return x
+
+
 def _node_embeddings(tree: Tree, node_embeddings: Any) -> np.ndarray:
     emb = as_float_array(node_embeddings, "`node_embeddings`", ndim=2)
     if emb.shape[0] != tree.n_nodes:
         raise InputShapeError(
             f"`node_embeddings` need one row per node ({tree.n_nodes}), got {emb.shape[0]}."
         )
-    return emb
+    return _finite_rows(emb, "`node_embeddings`", tree.paths(sep="/"))
 
 
 def rank_positions(
@@ -505,9 +516,10 @@ def rank_positions(
             f"`query` must have {nodes.shape[1]} columns like `node_embeddings`, got shape "
             f"{q.shape}."
         )
+    _finite_rows(q, "`query`")
     w = as_float_array(weights, "`weights`", ndim=1)
-    if w.shape != (2,):
-        raise InputShapeError(f"`weights` must be two numbers (parent, children), got {w}.")
+    if w.shape != (2,) or not np.isfinite(w).all():
+        raise InputShapeError(f"`weights` must be two finite numbers (parent, children), got {w}.")
     sim = _unit(q) @ nodes.T  # (queries, nodes)
     child_sum = np.zeros_like(sim)
     np.add.at(child_sum.T, tree.parent[1:], sim.T[1:])
