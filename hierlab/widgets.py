@@ -292,7 +292,7 @@ def _item_details(item: str, fit: Any, info: pl.DataFrame | None, audit: pl.Data
             if column != "item":
                 rows.append((column, params[column][0]))
     flags = audit.filter(pl.col("item") == item)
-    reasons = flags["reasons"][0] if flags.height and "reasons" in flags.columns else None
+    reasons = flags["reasons"].to_list()[0] if flags.height and "reasons" in flags.columns else None
     rows.append(("flags", ", ".join(reasons) if reasons else "none"))
     if info is not None:
         found = info.filter(pl.col("item").cast(pl.String) == item)
@@ -376,7 +376,7 @@ def explore_irt(
     import altair as alt
     import ipywidgets as w
 
-    from hierlab.plot import audit_plot, icc_plot, information_plot, wright_map
+    from hierlab.plot import audit_item_plot, icc_plot, information_plot, wright_map
 
     order = fit.items.sort("b" if "b" in fit.items.columns else "b1")["item"].to_list()
     has_audit = "a" in fit.items.columns and "b" in fit.items.columns
@@ -387,8 +387,11 @@ def explore_irt(
             value=min(6, len(order)), min=1, max=min(20, len(order)), description="Items"
         ),
     }
+    audited = audit_items(fit) if has_audit else None
     audit = (
-        audit_items(fit) if has_audit else pl.DataFrame({"item": []}, schema={"item": pl.String})
+        audited.items
+        if audited is not None
+        else pl.DataFrame({"item": []}, schema={"item": pl.String})
     )
     pick = alt.selection_point(name="item_pick", fields=["item"], on="click")
 
@@ -401,7 +404,7 @@ def explore_irt(
             return [("irt_information", information_plot(fit))]
         if v["view"] == "wright map":
             return [("irt_wright_map", wright_map(fit))]
-        chart = _highlight(audit_plot(fit, audit=audit), pick, "item")
+        chart = _highlight(audit_item_plot(audited), pick, "item")
         return [("irt_audit", chart)]
 
     box = _explorer(controls, build, title, folder=folder)

@@ -10,6 +10,7 @@ vl-convert, sized for a journal column, with the vendored font.
 from hierlab.plot.bias import disparity_plot, forest_plot, group_heatmap
 from hierlab.plot.depth import deepest_correct_cdf, depth_curves, survival_plot
 from hierlab.plot.irt import (
+    audit_item_plot,
     audit_plot,
     dif_plot,
     icc_plot,
@@ -44,6 +45,7 @@ from hierlab.plot.trees import dendrogram, icicle, squarify, sunburst, tree_layo
 __all__ = [
     "DOUBLE_COLUMN",
     "SINGLE_COLUMN",
+    "audit_item_plot",
     "audit_plot",
     "chart_spec",
     "check_parameters",

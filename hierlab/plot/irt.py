@@ -20,6 +20,7 @@ from hierlab.plot._common import limit, need, table
 from hierlab.plot.theme import DOUBLE_COLUMN, SINGLE_COLUMN
 
 __all__ = [
+    "audit_item_plot",
     "audit_plot",
     "dif_plot",
     "icc_plot",
@@ -482,6 +483,87 @@ def audit_plot(
     )
     return alt.layer(bars, chance, mean, title=title).properties(
         width=width, height=22 * frame.height
+    )
+
+
+def audit_item_plot(
+    audit: Any,
+    *,
+    title: str = "Item audit: every item",
+    width: int = SINGLE_COLUMN,
+) -> Any:
+    """Plot every audited item: its item-rest correlation against its difficulty.
+
+    One point per item, coloured by its audit outcome: flagged by a tested rule (its
+    reasons in the tooltip), only in a descriptive category (never or always solved,
+    extreme difficulty), or unremarkable. A reversed key sits low (negative item-rest
+    correlation); a dashed rule marks 0. Items without a difficulty (a graded fit) are
+    placed by their proportion correct instead. This is the chart to click through;
+    :func:`audit_plot` is the summary against chance.
+
+    Parameters
+    ----------
+    audit : ItemAudit or IRTFit
+        An :func:`~hierlab.irt.audit_items` result, or a fit (audited with the defaults).
+    title : str, default "Item audit: every item"
+        Chart title.
+    width : int, default SINGLE_COLUMN
+        Chart width in pixels.
+
+    Returns
+    -------
+    altair.Chart
+        A point chart with the item in its data (``item`` field), ready for a selection.
+
+    Examples
+    --------
+    >>> from hierlab.irt import audit_items, fit_irt, simulate_responses
+    >>> audit = audit_items(fit_irt(simulate_responses(300, 20, seed=0).responses), n_boot=20)
+    >>> audit_item_plot(audit).to_dict()["mark"]["type"]
+    'point'
+    """
+    import altair as alt
+
+    if isinstance(audit, IRTFit):
+        audit = audit_items(audit)
+    if not isinstance(audit, ItemAudit):
+        raise InputTypeError(
+            f"`audit` must be an ItemAudit (from audit_items) or an IRTFit, got "
+            f"{type(audit).__name__}."
+        )
+    frame = limit(audit.items, "audit_item_plot")
+    x_column, x_title = ("b", "Difficulty b") if "b" in frame.columns else ("mean", "Share correct")
+    reasons = pl.col("reasons").list.join(", ")
+    frame = frame.with_columns(
+        outcome=pl.when(pl.col("flagged"))
+        .then(pl.lit("flagged"))
+        .when(pl.col("reasons").list.len() > 0)
+        .then(pl.lit("descriptive only"))
+        .otherwise(pl.lit("no flag")),
+        why=pl.when(pl.col("reasons").list.len() > 0).then(reasons).otherwise(pl.lit("none")),
+    ).select("item", x_column, "item_rest", "outcome", "why")
+    return (
+        alt.Chart(frame, title=title)
+        .mark_point(filled=True, size=30, opacity=0.8)
+        .encode(
+            x=alt.X(f"{x_column}:Q", title=x_title),
+            y=alt.Y("item_rest:Q", title="Item-rest correlation"),
+            color=alt.Color(
+                "outcome:N",
+                title="Audit",
+                scale=alt.Scale(
+                    domain=["flagged", "descriptive only", "no flag"],
+                    range=["#D55E00", "#0072B2", "#BBBBBB"],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("item:N"),
+                alt.Tooltip("why:N", title="reasons"),
+                alt.Tooltip(f"{x_column}:Q", format=".2f"),
+                alt.Tooltip("item_rest:Q", title="item-rest r", format=".2f"),
+            ],
+        )
+        .properties(width=width, height=200)
     )
 
 
