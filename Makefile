@@ -10,7 +10,8 @@ EXTRAS ?= notebooks,dev,embed,io
 TORCH  ?= torch==2.13.0
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
-PIP    := $(BIN)/python -m pip --disable-pip-version-check --progress-bar off
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+INSTALL := $(PIP) install --progress-bar off
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup test lint format figures lab bench browser clean
@@ -20,9 +21,9 @@ setup: $(STAMP)  ## create .venv and install hierlab with the extras the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "== creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "== installing hierlab[$(EXTRAS)] into $(VENV) (the first time takes several minutes)"
-	$(PIP) install --quiet --upgrade pip
-	$(if $(findstring embed,$(EXTRAS)),$(PIP) install '$(TORCH)')
-	$(PIP) install -e '.[$(EXTRAS)]'
+	$(INSTALL) --quiet --upgrade pip
+	$(if $(findstring embed,$(EXTRAS)),$(INSTALL) '$(TORCH)')
+	$(INSTALL) -e '.[$(EXTRAS)]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "== $(VENV) is ready"
