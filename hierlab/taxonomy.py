@@ -293,7 +293,9 @@ def build_from_responses(
 
     Each item is the vector of its (mean-centred) scores over the models, missing cells
     filled with the item's mean; items answered alike by the same models end up together.
-    Constant items (no variation) cannot be placed and are left out.
+    Constant items (no variation: every model right, or every model wrong) carry no
+    information about which items go together, so they are left out of the tree by
+    design, without a warning; ``tree.n_leaves[0]`` against the item count says how many.
 
     Parameters
     ----------
@@ -321,7 +323,10 @@ def build_from_responses(
     """
     from hierlab.irt.data import as_response_matrix
 
-    m = as_response_matrix(responses)
+    with warnings.catch_warnings():
+        # constant items are left out below, by design (documented above)
+        warnings.filterwarnings("ignore", message=".*same response from every model")
+        m = as_response_matrix(responses)
     values = m.values
     mean = np.nanmean(values, axis=0)
     filled = np.where(np.isnan(values), mean[None, :], values) - mean[None, :]

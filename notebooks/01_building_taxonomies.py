@@ -157,6 +157,11 @@ declared = Tree.from_levels(
     mv.items, levels=["category", "task", "source", "item"], root="MathVista"
 )
 empirical = build_from_responses(mv.matrix, branching=4, max_depth=3)
+n_items = mv.matrix.width - 1
+print(
+    f"{int(empirical.n_leaves[0])} of {n_items} items clustered; the other "
+    f"{n_items - int(empirical.n_leaves[0])} got the same response from every model"
+)
 agreement = fowlkes_mallows_by_level(declared, empirical)
 print("distance correlation:", round(tree_distance_correlation(declared, empirical), 3))
 agreement
