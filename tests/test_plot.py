@@ -450,3 +450,29 @@ def test_exports_do_not_depend_on_the_machines_fonts(tmp_path) -> None:
     for name in ("probe.png", "probe.svg"):
         assert (here / name).read_bytes() == (there / name).read_bytes(), name
     assert (here / "old.png").read_bytes() != (there / "old.png").read_bytes()  # visible to it
+
+
+def test_wright_map_labels_never_overlap_and_constant_items_are_counted() -> None:
+    rng = np.random.default_rng(3)
+    # 15 models bunched within 0.3 logits: naive labels would sit on top of each other
+    theta = rng.normal(0, 0.1, size=15)
+    b = rng.normal(0, 1, size=80)
+    p = 1 / (1 + np.exp(-(theta[:, None] - b[None, :])))
+    values = (rng.random(p.shape) < p).astype(float)
+    values[:, :5] = 0.0  # five items nobody solves
+    frame = pl.DataFrame(values, schema=[f"q{j}" for j in range(80)], orient="row")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HierlabWarning)
+        fit = fit_irt(frame, "2pl")
+    spec = plot.wright_map(fit, label_top=10).to_dict()
+    left, right = spec["hconcat"]
+    names = next(layer for layer in left["layer"] if layer["mark"]["type"] == "text")
+    ys = np.sort([row["label_y"] for row in spec["datasets"][names["data"]["name"]]])
+    lo, hi = left["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    gap = (hi - lo) * 11 / 300  # one 8-pt line on the 300-px axis
+    assert len(ys) == 10 and np.diff(ys).min() >= gap - 1e-9
+    title = right["title"]["text"] if isinstance(right["title"], dict) else right["title"]
+    constant = int((values.min(axis=0) == values.max(axis=0)).sum())
+    assert constant >= 5 and f"({constant} all right or wrong: omitted)" in title
+    bars = spec["datasets"][right["data"]["name"]]
+    assert len(bars) == 80 - constant  # the constant items are not in the histogram

@@ -166,8 +166,11 @@ def wright_map(
 ) -> Any:
     """Plot a Wright map: model abilities beside a histogram of item difficulties.
 
-    Models are points (the ``label_top`` most able are labelled) on the same logit scale
-    as the difficulties (the first threshold for graded items).
+    Models are points on the same logit scale as the difficulties (the first threshold
+    for graded items); the ``label_top`` most able are named, their labels spread apart
+    so that none overlaps, each joined to its point by a thin line. Items that every
+    model got right or every model got wrong have no difficulty the data can place (it
+    rests on the prior): they are left out of the histogram and counted in its title.
 
     Parameters
     ----------
@@ -194,29 +197,41 @@ def wright_map(
     import altair as alt
 
     fit = as_irt_fit(fit)
+    if not isinstance(label_top, int) or isinstance(label_top, bool) or label_top < 0:
+        raise InvalidValueError(
+            f"`label_top` must be a whole number of models to name (0 or more), got {label_top!r}."
+        )
     its = fit.items
     b = its["b"] if "b" in its.columns else its["b1"]
-    b = b.filter(b.is_finite()).clip(-6, 6)
-    lo = float(min(b.min(), fit.abilities["theta"].min())) - 0.5
-    hi = float(max(b.max(), fit.abilities["theta"].max())) + 0.5
+    placed = b.is_finite()
+    if "flag" in its.columns:
+        placed = placed & ~its["flag"].is_in(["all correct", "all wrong"]).fill_null(False)
+    n_constant = its.height - int(placed.sum())
+    b = b.filter(placed)
+    n_clipped = int((b.abs() > 6).sum())
+    b = b.clip(-6, 6)
+    theta = fit.abilities["theta"]
+    lo = float(min(b.min() if b.len() else 0.0, theta.min())) - 0.5
+    hi = float(max(b.max() if b.len() else 0.0, theta.max())) + 0.5
+    height = 300
+    ab = limit(fit.abilities, "wright_map").sort("theta", descending=True)
+    # labels of the most able models, pushed down just enough never to overlap: the
+    # running minimum of theta_i + i * gap, minus i * gap, keeps each label at least one
+    # line below the previous one
+    gap = (hi - lo) * 11 / height
+    named = min(label_top, ab.height)
+    steps = np.arange(named) * gap
+    label_y = np.minimum.accumulate(ab["theta"].to_numpy()[:named] + steps) - steps
+    lo = min(lo, float(label_y.min()) - gap if named else lo)
     scale = alt.Scale(domain=[lo, hi])
-    ab = (
-        limit(fit.abilities, "wright_map")
-        .sort("theta", descending=True)
-        .with_columns(
-            label=pl.when(pl.int_range(pl.len()) < label_top)
-            .then(pl.col("model"))
-            .otherwise(pl.lit("")),
-            column=(pl.int_range(pl.len()) % 2) * 70
-            + 12,  # alternate columns: labels do not collide
-        )
-    )
+    labels = ab.head(named).with_columns(label_y=pl.Series(label_y), x0=pl.lit(14), x1=pl.lit(40))
+    x_scale = alt.Scale(domain=[0, 150])
     people = (
-        alt.Chart(ab)
+        alt.Chart(ab.with_columns(x0=pl.lit(14)))
         .mark_point(filled=True, size=35)
         .encode(
             y=alt.Y("theta:Q", title="Logit scale (θ and b)", scale=scale),
-            x=alt.X("column:Q", axis=None, scale=alt.Scale(domain=[0, 150])),
+            x=alt.X("x0:Q", axis=None, scale=x_scale),
             tooltip=[
                 "model:N",
                 alt.Tooltip("theta:Q", format=".2f"),
@@ -224,15 +239,31 @@ def wright_map(
             ],
         )
     )
-    names = (
-        alt.Chart(ab)
-        .mark_text(align="left", dx=6, fontSize=8)
+    leaders = (
+        alt.Chart(labels)
+        .mark_rule(color="#999999", strokeWidth=0.6)
         .encode(
+            x=alt.X("x0:Q", scale=x_scale, axis=None),
+            x2="x1:Q",
             y=alt.Y("theta:Q", scale=scale),
-            x=alt.X("column:Q", axis=None, scale=alt.Scale(domain=[0, 150])),
-            text="label:N",
+            y2="label_y:Q",
         )
     )
+    names = (
+        alt.Chart(labels)
+        .mark_text(align="left", dx=3, fontSize=8)
+        .encode(
+            y=alt.Y("label_y:Q", scale=scale),
+            x=alt.X("x1:Q", axis=None, scale=x_scale),
+            text="model:N",
+        )
+    )
+    notes = []
+    if n_constant:
+        notes.append(f"{n_constant} all right or wrong: omitted")
+    if n_clipped:
+        notes.append(f"{n_clipped} beyond ±6: end bins")
+    hist_title = ["Item difficulty", *(f"({note})" for note in notes)]
     hist = (
         alt.Chart(pl.DataFrame({"b": b.to_numpy()}))
         .mark_bar(color="#E69F00")
@@ -242,9 +273,11 @@ def wright_map(
             tooltip=[alt.Tooltip("count():Q", title="items")],
         )
     )
-    left = alt.layer(people, names).properties(width=width * 0.6, height=300, title="Models")
+    left = alt.layer(people, leaders, names).properties(
+        width=width * 0.6, height=height, title="Models"
+    )
     return alt.hconcat(
-        left, hist.properties(width=width * 0.6, height=300, title="Item difficulty"), title=title
+        left, hist.properties(width=width * 0.6, height=height, title=hist_title), title=title
     )
 
 
