@@ -105,6 +105,10 @@ if "3pl" in fits:
         f"({'lower' if ll3 < ll2 else 'not lower'} than the 2PL) | 3PL, Beta(1,17) {ll3n:.1f} "
         f"({'lower' if ll3n < ll2 else 'not lower'}); median guessing {nested.items['c'].median():.3f}"
     )
+    print(
+        f"2PL vs 3PL LR statistic: {2 * (ll3 - ll2):.1f} with the default prior (compare_fits shows "
+        f"it as 0), {2 * (ll3n - ll2):.2f} with Beta(1,17) on {nested.n_parameters - fits['2pl'].n_parameters} df"
+    )
 
 # %% [markdown]
 # **Why the notebook proceeds with the 2PL.** Information criteria prefer the 1PL (printed
@@ -247,6 +251,18 @@ print(
     f"{rules.filter(pl.col('rule') == 'guessable')['flagged'].item()} survive the test of "
     "whether the fitted model makes that outcome too unlikely"
 )
+reversed_items = audit.items.filter(pl.col("reasons").list.contains("reversed key"))["item"]
+freq_right = (
+    mv.matrix.filter(pl.col("model") == "frequent_guess")
+    .select(reversed_items.to_list())
+    .sum_horizontal()
+    .item()
+)
+yes_key = mv.items.filter(pl.col("item").is_in(reversed_items) & (pl.col("answer") == "Yes")).height
+print(
+    f"reversed-key flags: {reversed_items.len()}; the frequent-guess baseline answers {freq_right:.0f} "
+    f"of them correctly; {yes_key} have the key 'Yes'"
+)
 audit.flagged.join(mv.items.select("item", "source", "question", "answer"), on="item").select(
     "item",
     "reasons",
@@ -257,6 +273,14 @@ audit.flagged.join(mv.items.select("item", "source", "question", "answer"), on="
     "question",
     "answer",
 )
+
+# %% [markdown]
+# How to read the reversed-key flags: strong models fail these questions more often than
+# weak ones, far beyond chance (the chance range is printed above). That is what a wrong
+# key produces, but also what a yes/no question produces when its key is the answer weak
+# systems give by default. The printed counts say how many flagged questions are keyed
+# "Yes" and how many the frequent-guess baseline gets right; each flag is a question to
+# read, not yet a proven wrong key.
 
 # %% [markdown]
 # ## 4. Topic profiles: is a model better at one task than its ability predicts?
@@ -458,7 +482,9 @@ findings = [
     f"Ability and accuracy rank MathVista's systems alike (Spearman {rho:.3f}); {moved.height} "
     f"system(s) move 2+ ranks, and the median ability interval is +/-{1.96 * ability['theta_se'].median():.2f}.",
     f"Reversed keys: {chance_line(rule['reversed key'])} -> "
-    f"{'a finding' if rule['reversed key']['flagged'] > rule['reversed key']['chance_high'] else 'chance'}.",
+    f"{'a finding' if rule['reversed key']['flagged'] > rule['reversed key']['chance_high'] else 'chance'}"
+    f"; {yes_key} of them are keyed 'Yes' and the frequent-guess baseline is right on {freq_right:.0f}: "
+    "questions to read before calling them miskeyed.",
     f"Guessable: {chance_line(rule['guessable'])} among {guess_events} 'baseline right, top 3 wrong' "
     f"questions -> "
     f"{'a finding' if rule['guessable']['flagged'] > rule['guessable']['chance_high'] else 'chance'}.",
@@ -476,9 +502,12 @@ findings = [
     f"Q3: {ld.over_cutoff:,} pairs over {ld.cutoff} vs {ld.expected_over_cutoff:,.0f} by chance; "
     f"{n_ld_flagged} flagged after BH.",
     f"Person fit (lz*) flags {len(misfitting_models)} system(s): {misfitting_models}.",
-    f"Subsets ({SUBSET_K} ChemBench questions): lowest error with {best_subset} "
-    f"({mae[best_subset]:.3f}; random {mae.get('random', float('nan')):.3f}).",
-    f"ChemBench audit: {cb_audit.headline()}; Spearman(ability, accuracy) {cb_rho:.3f}.",
+    f"Subsets ({SUBSET_K} ChemBench questions), error of predicted accuracy: "
+    + ", ".join(f"{k} {v:.3f}" for k, v in mae.items())
+    + f"; lowest: {best_subset}.",
+    f"ChemBench: lowest AIC {cb_comparison.table.sort('aic')['irt_model'][0]}, 1PL vs 2PL LR "
+    f"p = {cb_comparison.tests['p_value'][0]:.2g}; audit {cb_audit.headline()}; "
+    f"Spearman(ability, accuracy) {cb_rho:.3f}.",
 ]
 print("\n".join(f"- {line}" for line in findings))
 
