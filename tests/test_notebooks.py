@@ -18,9 +18,16 @@ SMALL = {
         ["01_semeval_icicle", "01_edges_recovered"],
     ),
     "02_fitting_psychometric_models.py": (
-        {"GIRTH_ITEMS": 30, "SUBSET_K": 50, "SUBSET_SPLITS": 1, "IRT_MODELS": "1pl,2pl"},
+        {
+            "N_BOOT": 50,
+            "CB_ITEMS": 500,
+            "SUBSET_K": 50,
+            "SUBSET_SPLITS": 1,
+            "IRT_MODELS": "1pl,2pl",
+        },
         [
             "02_mathvista_audit",
+            "02_mathvista_ability",
             "02_mathvista_wright_map",
             "02_mathvista_profiles",
             "02_mathvista_information",
