@@ -31,6 +31,8 @@ COLUMNS: str = ""  # tables only: role to column pairs, see the text above
 ANSWER: str = "answer"  # the free-text answer column ("" to skip parsing and depth)
 TRUTH: str = "path"  # the true root-to-node path of each item, "/"-joined
 TREE: str = "demo"  # "demo", "places" (GeoNames, downloaded) or "paths" (from TRUTH)
+LEVELS: str = "Region,Sub-region,Country,Admin1,City"  # names of depths 1, 2 ... (or empty)
+TARGET_DEPTH: str = "target_depth"  # depth the verdict is about, per item (or empty)
 FAILED: str = "drop"  # rows without a verdict (the sample failed): "drop" or "wrong"
 GROUP: str = "region"  # item column to look for gaps across ("" to skip)
 CONTRAST: str = "Africa,Europe"  # a directed comparison chosen in advance: "A,B"
@@ -63,7 +65,9 @@ from hierlab.irt import fit_irt, responses_from_long
 from hierlab.leaderboard import leaderboard
 
 plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
-pl.Config.set_tbl_rows(30)
+pl.Config.set_tbl_rows(40)
+pl.Config.set_tbl_width_chars(160)
+pl.Config.set_float_precision(3)
 learned: list[str] = []  # the closing cell's takeaways, each computed where it is shown
 
 # %% [markdown]
@@ -128,6 +132,7 @@ def make_demo_log(folder: Path) -> None:
                 "sub_region": row["sub_region"],
                 "country": row["country"],
                 "target_level": row["target_level"],
+                "target_depth": row["target_depth"],
                 "path": "/".join(paths[row["node"]][1:]),
             },
         )
@@ -347,6 +352,8 @@ if gaps is not None and "," in CONTRAST:
 if demo is not None and gaps is not None and GROUP == "region":
     print("planted regional effects of the demo (logits; the truth the gaps should follow):")
     print(demo.truth.region_effects.sort("gamma"))
+    print("planted weaknesses and strengths of single models (logits):")
+    print(demo.truth.model_region_effects.filter(pl.col("delta") != 0).sort("model"))
 
 # %% [markdown]
 # ## 6. Accuracy by depth
@@ -396,10 +403,49 @@ if tree is not None:
         f"{steepest['conditional']:.1%} of the answers right at depth {steepest['depth'] - 1} are "
         f"also right at depth {steepest['depth']}."
     )
-    depth_chart = plot.depth_curves(depth, measure="conditional")
+    depth_chart = plot.depth_curves(
+        depth,
+        measure="conditional",
+        title="Right at each level, given right at the level above",
+        depth_labels=[s.strip() for s in LEVELS.split(",")] if LEVELS else None,
+    )
     depth_chart
 else:
     print("no placed answers: depth analysis skipped")
+
+# %% [markdown]
+# ### Does the scorer agree with the tree?
+# The verdict in the log comes from the task's scorer (in the demo, Inspect's `includes()`:
+# the answer contains the target name). The placed answer gives a second verdict: is its
+# ancestor at the item's target depth (`TARGET_DEPTH`) the true one? Where the two disagree,
+# one of them is wrong about the answer; the table shows which way and examples.
+
+# %%
+if depth is not None and TARGET_DEPTH and TARGET_DEPTH in results.columns:
+    both = predictions.with_columns(
+        target=results[TARGET_DEPTH], scorer=results["correct"], answer=results[ANSWER]
+    ).filter(pl.col("pred").is_not_null() & pl.col("scorer").is_not_null())
+    levels = both["target"].to_numpy()
+    tree_right = tree.ancestor_at(both["pred"].to_numpy(), levels) == tree.ancestor_at(
+        both["true"].to_numpy(), levels
+    )
+    both = both.with_columns(tree=pl.Series(tree_right.astype(float)))
+    agree = (both["tree"] == both["scorer"]).mean()
+    print(f"scorer and tree agree on {agree:.1%} of {both.height:,} placed answers with a verdict")
+    print(
+        both.group_by("target", "scorer", "tree")
+        .agg(pl.len().alias("n"), pl.col("answer").first().alias("example"))
+        .filter(pl.col("scorer") != pl.col("tree"))
+        .sort("target", "scorer")
+    )
+    missed = both.filter((pl.col("tree") == 1) & (pl.col("scorer") == 0))
+    credited = both.filter((pl.col("tree") == 0) & (pl.col("scorer") == 1))
+    example = f' (e.g. "{credited["answer"][0]}")' if credited.height else ""
+    learned.append(
+        f"The scorer and the placed answers agree on {agree:.1%} of verdicts; the scorer "
+        f"credits {credited.height} answers the tree finds wrong at the target level{example} "
+        f"and misses {missed.height} the tree finds right."
+    )
 
 # %% [markdown]
 # ## 7. IRT: abilities once item difficulty is accounted for

@@ -71,6 +71,7 @@ PRINTED = {
         r"2PL on 4 models x \d+ items",
         r"rank correlation with the planted abilities: -?[01]\.\d{3}",
         r"- The largest loss is at depth \d",
+        r"scorer and tree agree on \d+\.\d% of \d+ placed answers",
     ],
 }
 #: Notebooks that need no real data (embedded demo only).
