@@ -408,6 +408,7 @@ if tree is not None:
         measure="conditional",
         title="Right at each level, given right at the level above",
         depth_labels=[s.strip() for s in LEVELS.split(",")] if LEVELS else None,
+        width=420,  # room for the level names
     )
     depth_chart
 else:
@@ -519,5 +520,5 @@ for line in learned:
 if EXPORT:
     written = plot.save(board_chart, "06_leaderboard", folder=FIG_DIR)
     if depth is not None:
-        written += plot.save(depth_chart, "06_depth_conditional", folder=FIG_DIR)
+        written += plot.save(depth_chart, "06_depth_conditional", folder=FIG_DIR, size="double")
     print([p.name for p in written])
