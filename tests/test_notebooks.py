@@ -53,7 +53,36 @@ SMALL = {
             "05_minilm_accuracy_by_level",
         ],
     ),
+    "06_your_own_results.py": (
+        {
+            "N_ITEMS": 50,
+            "N_MODELS": 4,
+            "IRT_MIN_MODELS": 4,
+            "N_BOOT": 100,
+            "MIN_GROUP": 10,
+            "IRT_MIN_ITEMS": 20,
+            "DEMO_LOGS": ".",
+        },  # DEMO_LOGS: made afresh in the test's folder (below)
+        ["06_leaderboard", "06_depth_conditional"],
+    ),
 }
+#: What a notebook must print (regular expressions searched in its outputs' text).
+PRINTED = {
+    "06_your_own_results.py": [
+        r"reading inspect results from ",
+        r"200 rows: 4 models x 50 items",
+        r"\d+ of 200 rows have no verdict",
+        r'choice: FAILED = "drop" -> \d+ rows analysed',
+        r"placement rate \(non-abstentions\)",
+        r"tier 1 \(tied with it\) holds \d model",
+        r"2PL on 4 models x \d+ items",
+        r"rank correlation with the planted abilities: -?[01]\.\d{3}",
+        r"- The largest loss is at depth \d",
+        r"scorer and tree agree on \d+\.\d% of \d+ placed answers",
+    ],
+}
+#: Notebooks that need no real data (embedded demo only).
+OFFLINE = {"00_quickstart.py", "06_your_own_results.py"}
 
 
 def test_every_notebook_has_a_small_run() -> None:
@@ -62,14 +91,30 @@ def test_every_notebook_has_a_small_run() -> None:
 
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_notebook_runs_and_exports(name: str, tmp_path, request) -> None:
-    if name != "00_quickstart.py":  # the others read real data and MiniLM embeddings
+    if name not in OFFLINE:  # the others read real data and MiniLM embeddings
         request.getfixturevalue("data_env")
+    if name == "06_your_own_results.py":  # its demo log is made by Inspect AI (the io extra)
+        pytest.importorskip("inspect_ai")
     params, figures = SMALL[name]
-    run_notebook(
+    if params.get("DEMO_LOGS") == ".":
+        params = {**params, "DEMO_LOGS": str(tmp_path / "logs")}
+    executed = run_notebook(
         NOTEBOOKS / name,
         {**params, "FIG_DIR": str(tmp_path), "EXPORT": True},
         output=tmp_path / "out.ipynb",
     )
+    if name in PRINTED:
+        import re
+
+        import nbformat
+
+        printed = "\n".join(
+            output.get("text", "")
+            for cell in nbformat.read(executed, as_version=4).cells
+            for output in cell.get("outputs", [])
+        )
+        for pattern in PRINTED[name]:
+            assert re.search(pattern, printed), pattern
     for fig in figures:
         for ext in ("svg", "png"):
             assert (tmp_path / f"{fig}.{ext}").stat().st_size > 1000, f"{fig}.{ext}"
