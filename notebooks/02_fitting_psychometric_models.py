@@ -106,8 +106,8 @@ if "3pl" in fits:
         f"({'lower' if ll3n < ll2 else 'not lower'}); median guessing {nested.items['c'].median():.3f}"
     )
     print(
-        f"2PL vs 3PL LR statistic: {2 * (ll3 - ll2):.1f} with the default prior (compare_fits shows "
-        f"it as 0), {2 * (ll3n - ll2):.2f} with Beta(1,17) on {nested.n_parameters - fits['2pl'].n_parameters} df"
+        f"2PL vs 3PL LR statistic: {2 * (ll3 - ll2):.1f} with the default prior (compare_fits "
+        f"reports no test and says why), {2 * (ll3n - ll2):.2f} with Beta(1,17) on {nested.n_parameters - fits['2pl'].n_parameters} df"
     )
 
 # %% [markdown]

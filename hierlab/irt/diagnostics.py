@@ -9,6 +9,7 @@ local dependence in :mod:`hierlab.irt.localdep`, person fit in
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from hierlab._tables import as_float_array
-from hierlab.errors import InputShapeError, InvalidValueError, format_items
+from hierlab.errors import HierlabWarning, InputShapeError, InvalidValueError, format_items
 from hierlab.irt.fit import IRTFit, as_irt_fit
 from hierlab.results import Result, Summary
 
@@ -203,8 +204,9 @@ class FitComparison(Result):
     table : polars.DataFrame
         ``irt_model, loglik, n_parameters, aic, bic``, in nesting order.
     tests : polars.DataFrame
-        ``restricted, general, statistic, df, p_value``: the likelihood-ratio chi-square
-        test of each consecutive nested pair.
+        ``restricted, general, statistic, df, p_value, note``: the likelihood-ratio
+        chi-square test of each consecutive nested pair (NaN, with a note, when the
+        general model's priors exclude the restricted one).
     approximate : bool
         True when a fit used priors: its log-likelihood is then evaluated at the posterior
         mode and the tests are approximate.
@@ -281,8 +283,10 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
     parameters as degrees of freedom. With priors the log-likelihoods are evaluated at
     posterior modes, so the tests are approximate (fit with ``prior=None`` for textbook LR
     tests). The 2PL-vs-3PL test puts guessing on its boundary (c = 0), where the
-    chi-square reference is conservative. (To compare AI models, look at the fit's
-    ``abilities``.)
+    chi-square reference is conservative. When the general model's priors exclude the
+    restricted model (it then fits worse), the test is not defined: its statistic and
+    p-value are NaN, ``note`` says why, and a HierlabWarning names the fix. (To compare
+    AI models, look at the fit's ``abilities``.)
 
     Parameters
     ----------
@@ -336,11 +340,29 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
     rows = []
     for small, big in itertools.pairwise(ordered):
         if small.irt_model in _NESTING and big.irt_model in _NESTING:
-            statistic = max(0.0, 2 * (big.loglik - small.loglik))
+            statistic = 2 * (big.loglik - small.loglik)
             df = big.n_parameters - small.n_parameters
-            rows.append(
-                (small.irt_model, big.irt_model, statistic, df, float(chi2.sf(statistic, df)))
-            )
+            note = None
+            if statistic < -1e-6 * max(1.0, abs(small.loglik)):
+                # the general model cannot reach the restricted one: its priors (e.g. a
+                # guessing prior with no density at c = 0) break the nesting
+                note = (
+                    f"the {big.irt_model} fits worse than the {small.irt_model} it should "
+                    f"contain (log-likelihood {big.loglik:.1f} < {small.loglik:.1f}): its "
+                    "priors exclude the smaller model, so there is no likelihood-ratio test"
+                )
+                warnings.warn(
+                    f"compare_fits: {note}. Refit with priors that contain the smaller model "
+                    "(for the 3PL a guessing prior with density at c = 0, e.g. "
+                    "Prior(guess_alpha=1, guess_beta=17)) or prior=None.",
+                    HierlabWarning,
+                    stacklevel=2,
+                )
+                statistic, p_value = float("nan"), float("nan")
+            else:
+                statistic = max(0.0, statistic)  # rounding of an optimum at the boundary
+                p_value = float(chi2.sf(statistic, df))
+            rows.append((small.irt_model, big.irt_model, statistic, df, p_value, note))
     tests = pl.DataFrame(
         rows,
         schema={
@@ -349,6 +371,7 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
             "statistic": pl.Float64,
             "df": pl.Int64,
             "p_value": pl.Float64,
+            "note": pl.String,
         },
         orient="row",
     )

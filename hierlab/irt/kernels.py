@@ -69,7 +69,11 @@ class Prior:
         Prior SD of each intercept ``d = -a b`` around the items' centre: keeps items that
         every model gets right (or wrong) finite without pulling the others.
     guess_alpha, guess_beta : float, default 5.0, 17.0
-        Beta prior on the 3PL guessing parameter ``c`` (mode 0.2).
+        Beta prior on the 3PL guessing parameter ``c`` (mode 0.2, BILOG-MG's default
+        for multiple-choice items). Its density is 0 at ``c = 0``, so such a 3PL does not
+        contain the 2PL: for a likelihood-ratio test against the 2PL use
+        ``guess_alpha=1`` (mode 0), which :func:`~hierlab.irt.compare_fits` suggests when
+        the 3PL fits worse.
 
     Examples
     --------

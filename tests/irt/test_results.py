@@ -20,6 +20,7 @@ from hierlab.irt import (
     FitComparison,
     InformationCurves,
     IRTFit,
+    Prior,
     ResponseMatrix,
     Simulation,
     audit_items,
@@ -119,7 +120,7 @@ def test_compare_fits(sim) -> None:
     cmp = compare_fits(two, one)
     assert isinstance(cmp, FitComparison) and cmp.approximate
     assert cmp.to_polars()["irt_model"].to_list() == ["1pl", "2pl"]
-    assert cmp.tests.columns == ["restricted", "general", "statistic", "df", "p_value"]
+    assert cmp.tests.columns == ["restricted", "general", "statistic", "df", "p_value", "note"]
     assert cmp.tests["df"][0] == 11
     assert "likelihood-ratio tests" in cmp.summary().tables
     other = fit_irt(simulate_responses(300, 12, seed=8).responses.values[:, :10], "2pl")
@@ -198,3 +199,20 @@ def test_inputs_of_the_wrong_type_are_named() -> None:
         ResponseMatrix(np.zeros((2, 2)), ("a",), ("q1", "q2"))
     with pytest.raises(InputTypeError, match="numeric"):
         response_values(pl.DataFrame({"model": ["a"], "q1": ["yes"]}), model="model")
+
+
+def test_compare_fits_refuses_a_test_when_priors_break_the_nesting() -> None:
+    sim = simulate_responses(300, 20, irt_model="2pl", seed=1)  # no guessing at all
+    two = fit_irt(sim.responses, "2pl")
+    # the default guessing prior has no density at c = 0: this 3PL cannot reach the 2PL
+    three = fit_irt(sim.responses, "3pl")
+    assert three.loglik < two.loglik
+    with pytest.warns(HierlabWarning, match="guess_alpha=1"):
+        tests = compare_fits(two, three).tests
+    assert np.isnan(tests["statistic"][0]) and np.isnan(tests["p_value"][0])
+    assert "fits worse than the 2pl" in tests["note"][0]
+    # with a prior whose mode is 0 the 3PL contains the 2PL again, and the test is defined
+    nested = fit_irt(sim.responses, "3pl", prior=Prior(guess_alpha=1.0, guess_beta=17.0))
+    tests = compare_fits(two, nested).tests
+    assert tests["statistic"][0] >= 0 and tests["note"][0] is None
+    assert tests["p_value"][0] > 0.5
