@@ -420,7 +420,10 @@ def _mstep_generic(kernel: Any, params: np.ndarray, data: Data, est: EStep) -> n
         grad = gradient(kernel, p0, counts, z, shift)
         fisher = -_negative_definite(hessian(kernel, p0, counts, z, shift))
         step = np.linalg.solve(fisher, grad[..., None])[..., 0]
-        step = np.clip(step, -MAX_STEP, MAX_STEP)
+        # shrink long steps along their direction (clipping each coordinate on its own
+        # can turn an ascent direction into a descent one, and the item then stalls)
+        longest = np.abs(step).max(axis=1, keepdims=True)
+        step = step * np.minimum(1.0, MAX_STEP / np.maximum(longest, 1e-300))
         before = objective(kernel, p0, counts, z, shift)
         out = p0.copy()
         todo = np.ones(len(p0), dtype=bool)

@@ -52,7 +52,7 @@ def test_gpcm_recovers_its_parameters(gpcm_data):
     a, s = _on_sample_scale(gpcm_data, gpcm_data.a, gpcm_data.b)
     err_a = fit.items["a"].to_numpy() - a
     err_s = _steps(fit).to_numpy() - s
-    # 2,000 models x 20 items, 4 categories: RMSE a 0.05, steps 0.07 (seed 11)
+    # 2,000 models x 20 items, 4 categories (seed 11): measured RMSE a 0.051, steps 0.065
     assert np.sqrt(np.mean(err_a**2)) < 0.08
     assert np.sqrt(np.mean(err_s**2)) < 0.10
     # the errors are of the size the standard errors say (|z| mostly below 3)
