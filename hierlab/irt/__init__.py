@@ -36,6 +36,8 @@ from hierlab.irt.kernels import Prior
 from hierlab.irt.localdep import LocalDependence, local_dependence
 from hierlab.irt.models import (
     expected_score,
+    gpcm_category_probabilities,
+    gpcm_information,
     grm_category_probabilities,
     grm_information,
     item_information,
@@ -75,6 +77,8 @@ __all__ = [
     "explain_difficulty",
     "fit_irt",
     "global_fit",
+    "gpcm_category_probabilities",
+    "gpcm_information",
     "grm_category_probabilities",
     "grm_information",
     "information_curves",

@@ -19,6 +19,10 @@ from hierlab.irt.fit import IRTFit, as_irt_fit
 #: Free item parameters per item of each IRT model (the 1PL's common slope is shared).
 ITEM_PARAMETERS = {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "4pl": 4}
 
+#: Graded models: free parameters per item besides the K - 1 intercepts (the PCM's common
+#: slope is shared, as the 1PL's).
+GRADED_PARAMETERS = {"grm": 1, "gpcm": 1, "pcm": 0}
+
 #: Binary IRT models whose response function is ``c + (d - c) sigmoid(a theta + intercept)``.
 BINARY_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl")
 
@@ -138,6 +142,8 @@ def n_item_parameters(fit: IRTFit) -> int:
     """
     if fit.irt_model in ITEM_PARAMETERS:
         return ITEM_PARAMETERS[fit.irt_model]
+    if fit.irt_model in GRADED_PARAMETERS:  # a and K - 1 intercepts (the PCM's a is shared)
+        return len(fit.categories) - 1 + GRADED_PARAMETERS[fit.irt_model]
     return sum(
         c.endswith("_se") and c.removesuffix("_se") in fit.items.columns for c in fit.items.columns
     )

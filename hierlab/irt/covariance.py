@@ -44,6 +44,11 @@ DENSE_MAX = 3000  # internal parameters for a dense inverse
 LOWRANK_MAX = 3000  # width of U for an exact Woodbury inverse
 STORE_MAX = 4e7  # elements of the stored low-rank factor
 SE_METHODS = ("louis", "oakes", "crossprod", "sandwich")
+SHARED_MODELS = ("1pl", "pcm")  # one discrimination common to all items
+
+
+def _is_shared(kernel: Any) -> bool:
+    return kernel.irt_model in SHARED_MODELS
 
 
 class ItemCovariance:
@@ -106,13 +111,15 @@ class ItemCovariance:
         self.dinv = dinv
         self.factor = factor
         self.kinv = kinv
-        self.shared = kernel.irt_model == "1pl"
+        self.shared = _is_shared(kernel)
 
     def _rows(self, idx: np.ndarray) -> np.ndarray:
         """Flat internal indices of each item's parameters, in kernel row order (m, p)."""
         j, p = self.params.shape
-        if self.shared:  # flat layout [d_1 .. d_J, alpha]
-            return np.column_stack([np.full(len(idx), j), idx])
+        if self.shared:  # flat layout [d_1 .. d_J (p - 1 each), alpha, p - 2 unused]
+            b = p - 1
+            own = idx[:, None] * b + np.arange(b)[None, :]
+            return np.column_stack([np.full(len(idx), j * b), own])
         return idx[:, None] * p + np.arange(p)[None, :]
 
     def internal(self, idx: np.ndarray) -> np.ndarray:
@@ -229,7 +236,7 @@ class ItemCovariance:
         keep = [
             i
             for i, n in enumerate(names)
-            if not (n.startswith("d") if scale == "difficulty" else n.startswith("b"))
+            if not (n.startswith("d") if scale == "difficulty" else n[:1] in ("b", "s"))
         ]
         n_pub = len(keep)
         if len(idx) * n_pub > DENSE_MAX * 2:
@@ -309,9 +316,10 @@ class ItemCovariance:
         """
         j, p = self.params.shape
         if self.shared:
+            b = p - 1
             out = np.empty((len(flat), j, p))
-            out[:, :, 0] = flat[:, [j]]
-            out[:, :, 1] = flat[:, :j]
+            out[:, :, 0] = flat[:, [j * b]]
+            out[:, :, 1:] = flat[:, : j * b].reshape(len(flat), j, b)
             return self.params[None] + out
         return self.params[None] + flat.reshape(len(flat), j, p)
 
@@ -321,7 +329,7 @@ class ItemCovariance:
         Parameters
         ----------
         grad : numpy.ndarray
-            Shape (..., J, p); the 1PL's common discrimination sums over the rows.
+            Shape (..., J, p); a common discrimination (1PL, PCM) sums over the rows.
 
         Returns
         -------
@@ -330,7 +338,15 @@ class ItemCovariance:
         """
         j, p = self.params.shape
         if self.shared:
-            return np.concatenate([grad[..., 1], grad[..., 0].sum(axis=-1, keepdims=True)], -1)
+            lead = grad.shape[:-2]
+            return np.concatenate(
+                [
+                    grad[..., 1:].reshape(*lead, j * (p - 1)),
+                    grad[..., 0].sum(axis=-1, keepdims=True),
+                    np.zeros((*lead, p - 2)),
+                ],
+                -1,
+            )
         return grad.reshape(*grad.shape[:-2], j * p)
 
     def quadratic(self, g: np.ndarray) -> np.ndarray:
@@ -361,19 +377,25 @@ class ItemCovariance:
 
 
 def _flat_layout(kernel: Any, params: np.ndarray, blocks: np.ndarray):
-    """Flat diagonal blocks and arrowhead correction for the 1PL (else the blocks as they are).
+    """Flat diagonal blocks and arrowhead correction for a common discrimination (1PL, PCM).
+
+    Other models keep the blocks as they are. With a common discrimination the flat layout
+    is every item's own parameters (``b = p - 1`` each), then one block holding the common
+    parameter (padded with ``b - 1`` unused coordinates of unit information).
 
     Returns (dblocks (nb, b, b), extra F (P, m) or None, extra C (m, m) or None).
     """
-    j = params.shape[0]
-    if kernel.irt_model != "1pl":
+    j, p = params.shape
+    if not _is_shared(kernel):
         return blocks, None, None
-    dblocks = np.empty((j + 1, 1, 1))
-    dblocks[:j, 0, 0] = blocks[:, 1, 1]
+    b = p - 1
+    dblocks = np.empty((j + 1, b, b))
+    dblocks[:j] = blocks[:, 1:, 1:]
+    dblocks[j] = np.eye(b)
     dblocks[j, 0, 0] = blocks[:, 0, 0].sum()
-    f = np.zeros((j + 1, 2))
-    f[j, 0] = 1.0
-    f[:j, 1] = blocks[:, 0, 1]
+    f = np.zeros(((j + 1) * b, 2))
+    f[j * b, 0] = 1.0
+    f[: j * b, 1] = blocks[:, 1:, 0].ravel()
     # I = Delta + e h' + h e' = Delta - F C F' with C = -[[0, 1], [1, 0]]
     return dblocks, f, -np.array([[0.0, 1.0], [1.0, 0.0]])
 
@@ -383,11 +405,12 @@ def _flat_directions(kernel: Any, params: np.ndarray) -> tuple[np.ndarray, np.nd
     e = kernel.directions(params)  # (J, p, 2)
     curv = -kernel.log_prior(params)[2]  # (J, p), >= 0
     j, p = params.shape
-    if kernel.irt_model == "1pl":
-        ef = np.zeros((j + 1, 2))
-        ef[:j, 0] = e[:, 1, 0]
-        ef[j, 1] = e[0, 0, 1]
-        lam = np.concatenate([curv[:, 1], [curv[:, 0].sum()]])
+    if _is_shared(kernel):
+        b = p - 1
+        ef = np.zeros(((j + 1) * b, 2))
+        ef[: j * b, 0] = e[:, 1:, 0].ravel()
+        ef[j * b, 1] = e[0, 0, 1]
+        lam = np.concatenate([curv[:, 1:].ravel(), [curv[:, 0].sum()], np.zeros(b - 1)])
         return ef, lam
     return e.reshape(j * p, 2), curv.reshape(j * p)
 
@@ -460,8 +483,14 @@ def _u_chunk(kernel, params, data, z_nodes, w, sl) -> np.ndarray:
 def _to_flat_u(kernel, u_rows: np.ndarray) -> np.ndarray:
     """(J, p, r) per-row columns to the flat layout (P, r)."""
     j, p, r = u_rows.shape
-    if kernel.irt_model == "1pl":
-        return np.vstack([u_rows[:, 1, :], u_rows[:, 0, :].sum(axis=0, keepdims=True)])
+    if _is_shared(kernel):
+        return np.vstack(
+            [
+                u_rows[:, 1:, :].reshape(j * (p - 1), r),
+                u_rows[:, 0, :].sum(axis=0, keepdims=True),
+                np.zeros((p - 2, r)),
+            ]
+        )
     return u_rows.reshape(j * p, r)
 
 
@@ -656,13 +685,14 @@ def item_covariance(
         u = _u_chunk(kernel, params, data, z_nodes, w, sl)  # (c, p, N*Q)
         if method == "linearised":
             u = u[:, :, 0::2] * np.sqrt(2.0)
-        if kernel.irt_model == "1pl":
-            fu[sl] = u[:, 1, :]
+        if _is_shared(kernel):
+            fu[sl.start * (p - 1) : sl.stop * (p - 1)] = u[:, 1:, :].reshape(-1, width)
             alpha_row += u[:, 0, :].sum(axis=0)
         else:
             fu[sl.start * p : sl.stop * p] = u.reshape(-1, width)
-    if kernel.irt_model == "1pl":
-        fu[j] = alpha_row
+    if _is_shared(kernel):
+        fu[j * (p - 1)] = alpha_row
+        fu[j * (p - 1) + 1 :] = 0.0
     fe = np.hstack([f for f, _ in extra]) if extra else np.zeros((size, 0))
     ce = _block_diag([np.linalg.inv(c) for _, c in extra]) if extra else np.zeros((0, 0))
     dinv, factor, kinv = _woodbury(dblocks, fu, fe, ce)
@@ -714,7 +744,9 @@ def oakes_information(kernel, params, data, quad, extra) -> np.ndarray:
     arguments, by central differences of the analytic gradient (2 P E-steps).
     """
     j, p = params.shape
-    size = j * p if kernel.irt_model != "1pl" else j + 1
+    shared = _is_shared(kernel)
+    b = p - 1
+    size = (j + 1) * b if shared else j * p
     zero = np.zeros_like(params)
 
     def grad_at(current: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -726,18 +758,21 @@ def oakes_information(kernel, params, data, quad, extra) -> np.ndarray:
 
     def perturb(base: np.ndarray, k: int, h: float) -> np.ndarray:
         out = base.copy()
-        if kernel.irt_model == "1pl":
-            if k == j:
+        if shared:
+            if k == j * b:
                 out[:, 0] += h
-            else:
-                out[k, 1] += h
+            elif k < j * b:
+                out[k // b, 1 + k % b] += h
         else:
             out[k // p, k % p] += h
         return out
 
     h = 1e-4
-    jac = np.empty((size, size))
+    jac = np.zeros((size, size))
     for k in range(size):
+        if shared and k > j * b:  # padding of the common parameter's block
+            jac[k, k] = -1.0
+            continue
         up, down = perturb(params, k, h), perturb(params, k, -h)
         jac[:, k] = (grad_at(up, up) - grad_at(down, down)) / (2 * h)
     info = -0.5 * (jac + jac.T)
@@ -752,8 +787,10 @@ def oakes_information(kernel, params, data, quad, extra) -> np.ndarray:
         blocks[:, :, k] = -(
             kernel.log_prior(params + step)[1] - kernel.log_prior(params - step)[1]
         ) / (2 * h)
-    if kernel.irt_model == "1pl":
-        info[np.arange(j), np.arange(j)] += blocks[:, 1, 1]
+    if shared:
+        for k in range(j):
+            own = blocks[k, 1:, 1:]
+            info[k * b : (k + 1) * b, k * b : (k + 1) * b] += 0.5 * (own + own.T)
     else:
         for k in range(j):
             info[k * p : (k + 1) * p, k * p : (k + 1) * p] += 0.5 * (blocks[k] + blocks[k].T)
@@ -762,6 +799,6 @@ def oakes_information(kernel, params, data, quad, extra) -> np.ndarray:
 
 
 def _flat_grad(kernel, g: np.ndarray) -> np.ndarray:
-    if kernel.irt_model == "1pl":
-        return np.concatenate([g[:, 1], [g[:, 0].sum()]])
+    if _is_shared(kernel):
+        return np.concatenate([g[:, 1:].ravel(), [g[:, 0].sum()], np.zeros(g.shape[1] - 2)])
     return g.ravel()

@@ -420,7 +420,10 @@ def _mstep_generic(kernel: Any, params: np.ndarray, data: Data, est: EStep) -> n
         grad = gradient(kernel, p0, counts, z, shift)
         fisher = -_negative_definite(hessian(kernel, p0, counts, z, shift))
         step = np.linalg.solve(fisher, grad[..., None])[..., 0]
-        step = np.clip(step, -MAX_STEP, MAX_STEP)
+        # shrink long steps along their direction (clipping each coordinate on its own
+        # can turn an ascent direction into a descent one, and the item then stalls)
+        longest = np.abs(step).max(axis=1, keepdims=True)
+        step = step * np.minimum(1.0, MAX_STEP / np.maximum(longest, 1e-300))
         before = objective(kernel, p0, counts, z, shift)
         out = p0.copy()
         todo = np.ones(len(p0), dtype=bool)
@@ -439,8 +442,57 @@ def _mstep_generic(kernel: Any, params: np.ndarray, data: Data, est: EStep) -> n
     return new
 
 
+def _mstep_shared(kernel: Any, params: np.ndarray, data: Data, est: EStep) -> np.ndarray:
+    """Newton step for a common discrimination (column 0 of every row) and per-item rest.
+
+    The joint Hessian is an arrowhead (the common parameter couples every item): the
+    Schur complement gives the common step, then each item's own step; the whole step is
+    halved until the summed objective does not decrease.
+    """
+    shift_all = np.zeros_like(params)
+    if kernel.prior is not None:
+        shift_all = shift_along_scale(kernel, params, kernel.log_prior(params)[1])
+    j, p = params.shape
+    grad = np.empty((j, p))
+    fisher = np.empty((j, p, p))
+    n_nodes = est.w.shape[1] * (1 if est.shared else est.w.shape[0])
+    parts = []
+    for sl in chunks(j, n_nodes * kernel.n_categories * p * 4):
+        counts, z = expected_counts(data, est, sl)
+        grad[sl] = gradient(kernel, params[sl], counts, z, shift_all[sl])
+        fisher[sl] = -hessian(kernel, params[sl], counts, z, shift_all[sl])
+        parts.append((sl, counts, z))
+    h_dd = fisher[:, 1:, 1:] + 1e-8 * np.eye(p - 1)[None]
+    h_ad = fisher[:, 0, 1:]
+    sol_g = np.linalg.solve(h_dd, grad[:, 1:, None])[..., 0]
+    sol_h = np.linalg.solve(h_dd, h_ad[..., None])[..., 0]
+    schur = fisher[:, 0, 0].sum() - (h_ad * sol_h).sum()
+    rhs = grad[:, 0].sum() - (h_ad * sol_g).sum()
+    d_alpha = rhs / schur if schur > 1e-10 else np.sign(rhs) * 0.1
+    d_alpha = float(np.clip(d_alpha, -MAX_STEP, MAX_STEP))
+    step = np.empty_like(params)
+    step[:, 0] = d_alpha
+    step[:, 1:] = np.clip(sol_g - sol_h * d_alpha, -MAX_STEP, MAX_STEP)
+
+    def total(trial: np.ndarray) -> float:
+        return sum(
+            float(objective(kernel, trial[sl], c, z, shift_all[sl]).sum()) for sl, c, z in parts
+        )
+
+    before = total(params)
+    scale = 1.0
+    for _ in range(12):
+        trial = params + scale * step
+        if total(trial) >= before - 1e-10:
+            return trial
+        scale *= 0.5
+    return params
+
+
 def mstep(kernel: Any, params: np.ndarray, data: Data, est: EStep) -> np.ndarray:
     """One M-step for all items."""
+    if getattr(kernel, "shared", False):
+        return _mstep_shared(kernel, params, data, est)
     if kernel.logistic:
         return _mstep_logistic(kernel, params, data, est)
     return _mstep_generic(kernel, params, data, est)
@@ -534,7 +586,7 @@ def run_em(
         alpha = -float(np.sqrt((r**2).sum())) / v_norm if v_norm > 0 else -1.0
         alpha = min(alpha, -1.0)
         extrapolated = np.clip(params - 2 * alpha * r + alpha**2 * v, -25.0, 25.0)
-        if kernel.irt_model == "1pl":
+        if kernel.irt_model in ("1pl", "pcm"):
             extrapolated[:, 0] = extrapolated[:, 0].mean()
         candidate, lp_ext, _ = em(extrapolated)
         it += 1

@@ -32,7 +32,7 @@ from hierlab.irt.covariance import ItemCovariance, item_covariance
 from hierlab.irt.data import ResponseMatrix, as_response_matrix
 from hierlab.irt.fitted import IRTFit, as_irt_fit
 from hierlab.irt.kernels import Prior, make_kernel
-from hierlab.irt.models import IRT_MODELS
+from hierlab.irt.models import GRADED_MODELS, IRT_MODELS
 from hierlab.irt.scoring import estimate_abilities
 
 __all__ = ["IRTFit", "as_irt_fit", "fit_irt"]
@@ -116,7 +116,7 @@ def _extreme_items(m: ResponseMatrix) -> np.ndarray:
 
 def fit_irt(
     responses: Any,
-    irt_model: Literal["rasch", "1pl", "2pl", "3pl", "grm"] = "2pl",
+    irt_model: Literal["rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm"] = "2pl",
     *,
     prior: Prior | str | None = DEFAULT,
     n_quadrature: int | None = None,
@@ -150,14 +150,23 @@ def fit_irt(
     scale. The 1PL is the same model with the abilities standardised (a common a =
     sigma).
 
+    **GPCM and PCM** (partial credit): ``P(X = k) / P(X = k - 1) = exp(a (theta - s_k))``
+    with step difficulties ``s_k`` (columns ``s1, s2, ...``; intercepts ``d_k = -a s_k``)
+    that need not be ordered, unlike the GRM's thresholds. The PCM has one discrimination
+    for all items (the model R's mirt fits as "Rasch" for polytomous items, with the
+    latent SD read as the common ``a``). Its steps get the intercept prior, relative to
+    the items' centre, and the GPCM's discriminations the discrimination prior, for the
+    same reasons as the binary models' parameters.
+
     Parameters
     ----------
     responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
         Models are rows, items are columns, missing is NaN (anything
         :func:`~hierlab.irt.as_response_matrix` accepts).
-    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm"}, default "2pl"
+    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm"}, default "2pl"
         Rasch (a = 1, latent SD estimated), 1PL (one common a), 2PL, 3PL (with
-        guessing) or the graded response model for ordinal or partial-credit scores.
+        guessing); for ordinal or partial-credit scores the graded response model, the
+        generalized partial credit model or the partial credit model (common a).
     prior : Prior, None or "default", default "default"
         Weak priors on the item parameters (see :class:`~hierlab.irt.Prior`), relative
         to the latent scale; None for plain maximum likelihood. Items that every model
@@ -214,14 +223,18 @@ def fit_irt(
         irt_model, prior, n_quadrature, quadrature, se_method, max_iter, tol, backend
     )
     start_time = time.perf_counter()
-    m = as_response_matrix(responses, binary=None if irt_model == "grm" else True)
-    if irt_model != "grm" and m.n_categories != 2:
+    graded = irt_model in GRADED_MODELS
+    m = as_response_matrix(responses, binary=None if graded else True)
+    if not graded and m.n_categories != 2:
         raise InvalidValueError(
             f"irt_model={irt_model!r} needs binary responses, but these have "
-            f"{m.n_categories} score categories; use irt_model='grm' for graded scores."
+            f"{m.n_categories} score categories; use irt_model='grm', 'gpcm' or 'pcm' for "
+            "graded scores."
         )
-    if irt_model == "grm" and m.n_categories < 2:
-        raise InvalidValueError("The graded response model needs at least two score categories.")
+    if graded and m.n_categories < 2:
+        raise InvalidValueError(
+            f"irt_model={irt_model!r} needs at least two score categories, got {m.n_categories}."
+        )
     if backend == "girth":
         return _fit_girth(m, irt_model, n_quadrature, start_time)
     flags = _extreme_items(m)
@@ -270,6 +283,9 @@ def fit_irt(
             [(values >= k).sum(axis=0) / n_obs for k in range(1, m.n_categories)], axis=1
         )
         params = kernel.start(cum)
+    elif irt_model in ("gpcm", "pcm"):
+        shares = np.stack([(values == k).sum(axis=0) / n_obs for k in range(m.n_categories)], 1)
+        params = kernel.start(shares)
     else:
         params = kernel.start(np.nansum(values, axis=0) / n_obs)
     kept_names = tuple(np.asarray(m.items, dtype=object)[keep].tolist())
@@ -302,8 +318,16 @@ def fit_irt(
 
 
 def _n_free(irt_model: str, n_items: int, n_categories: int) -> int:
-    per_item = {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "grm": n_categories}[irt_model]
-    return per_item * n_items + (1 if irt_model in ("1pl", "rasch") else 0)
+    per_item = {
+        "rasch": 1,
+        "1pl": 1,
+        "2pl": 2,
+        "3pl": 3,
+        "grm": n_categories,
+        "gpcm": n_categories,
+        "pcm": n_categories - 1,
+    }[irt_model]
+    return per_item * n_items + (1 if irt_model in ("1pl", "rasch", "pcm") else 0)
 
 
 def _assemble(

@@ -24,6 +24,8 @@ from hierlab.irt.covariance import ItemCovariance
 from hierlab.irt.data import ResponseMatrix
 from hierlab.irt.kernels import Prior
 from hierlab.irt.models import (
+    gpcm_category_probabilities,
+    gpcm_information,
     grm_category_probabilities,
     grm_information,
     item_parameters,
@@ -153,6 +155,8 @@ class IRTFit(Result):
         params = item_parameters(self.items)
         if "thresholds" in params:
             return grm_category_probabilities(theta, params["a"], params["thresholds"])
+        if "steps" in params:
+            return gpcm_category_probabilities(theta, params["a"], params["steps"])
         right = response_probability(theta, params["a"], params["b"], params["c"])
         return np.stack([1.0 - right, right], axis=2)
 
@@ -180,6 +184,8 @@ class IRTFit(Result):
         params = item_parameters(self.items)
         if "thresholds" in params:
             return grm_information(theta, params["a"], params["thresholds"])
+        if "steps" in params:
+            return gpcm_information(theta, params["a"], params["steps"])
         return binary_item_information(theta, params["a"], params["b"], params["c"])
 
     def vcov(self, items: Any = None, *, scale: str = "difficulty") -> pl.DataFrame:

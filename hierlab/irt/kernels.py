@@ -16,7 +16,9 @@ Internal parameters: ``alpha = log a`` under the lognormal discrimination prior 
 itself), the intercept ``d = -a b``, ``gamma = logit c``; for the GRM the first intercept and
 the logs of the gaps between successive intercepts (so thresholds stay ordered). The 1PL
 (and the Rasch model, which hierlab fits as a 1PL with the common discrimination read as the
-latent SD) stores its common discrimination in every row.
+latent SD) stores its common discrimination in every row. The GPCM: ``alpha`` and the step
+intercepts ``d_v = -a s_v`` (unconstrained: the steps of a partial-credit item need not be
+ordered); the PCM stores its common discrimination in every row, as the 1PL.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ class Prior:
         'd ~ N(centre, 4^2)'
         """
         parts = []
-        if irt_model not in ("rasch", "1pl"):
+        if irt_model not in ("rasch", "1pl", "pcm"):
             lhs = "log a" if self.discrimination == "lognormal" else "a"
             parts.append(f"{lhs} ~ N(centre, {self.a_scale:g}^2)")
         parts.append(f"d ~ N(centre, {self.intercept_sd:g}^2)")
@@ -461,13 +463,140 @@ class GradedKernel:
         return names, jac
 
 
+class PartialCreditKernel:
+    """GPCM (and PCM, with a common discrimination): ``log P_k = k a z + sum_{v<=k} d_v - norm``.
+
+    The step intercepts ``d_v = -a s_v`` each get the intercept prior (relative to the
+    items' centre, as for every model), the GPCM's discriminations the discrimination prior;
+    the PCM's common discrimination is the latent scale and has no prior (as the 1PL's).
+    """
+
+    logistic = False
+
+    def __init__(self, irt_model: str, n_categories: int, prior: Prior | None) -> None:
+        self.irt_model = irt_model
+        self.n_categories = n_categories
+        self.prior = prior
+        self.log_a = prior is not None and prior.discrimination == "lognormal"
+        self.names = ["a"] + [f"d{k}" for k in range(1, n_categories)]
+
+    @property
+    def shared(self) -> bool:
+        """Return True when the discrimination is common to all items (the PCM)."""
+        return self.irt_model == "pcm"
+
+    @property
+    def n_params(self) -> int:
+        """Return the number of internal parameters per item."""
+        return self.n_categories
+
+    def discrimination(self, params: np.ndarray) -> np.ndarray:
+        """Return the discriminations ``a`` (J,)."""
+        return np.exp(params[:, 0]) if self.log_a else params[:, 0]
+
+    def start(self, shares: np.ndarray) -> np.ndarray:
+        """Return starting parameters (J, K) from ``shares`` (J, K), each category's share."""
+        p = np.clip(shares, 0.01, None)
+        d = np.clip(np.log(p[:, 1:] / p[:, :-1]), -4.0, 4.0)
+        a0 = np.zeros(len(d)) if self.log_a else np.ones(len(d))
+        return np.column_stack([a0, d])
+
+    def _probs(self, params: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a = self.discrimination(params)
+        k = np.arange(self.n_categories)
+        cum = np.concatenate([np.zeros((len(params), 1)), np.cumsum(params[:, 1:], axis=1)], 1)
+        eta = k[None, :, None] * a[:, None, None] * z[None, None, :] + cum[:, :, None]
+        logp = eta - np.logaddexp.reduce(eta, axis=1, keepdims=True)  # (J, K, Q)
+        return a, logp
+
+    def logprob(self, params: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Return log P(category k | theta = z_q) for every item, shape (K, J, Q)."""
+        return self._probs(params, z)[1].transpose(1, 0, 2)
+
+    def score(self, params: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Return d log P_k / d params, shape (K, J, Q, p)."""
+        a, logp = self._probs(params, z)
+        probs = np.exp(logp)  # (J, K, Q)
+        kk = np.arange(self.n_categories)
+        mean = np.einsum("jkq,k->jq", probs, kk)
+        j, k, q = probs.shape
+        out = np.empty((k, j, q, self.n_params))
+        da = z[None, None, :] * (kk[None, :, None] - mean[:, None, :])  # (J, K, Q)
+        out[..., 0] = (da * (a[:, None, None] if self.log_a else 1.0)).transpose(1, 0, 2)
+        # d log P_k / d d_v = 1[k >= v] - P(X >= v)
+        upper = np.cumsum(probs[:, ::-1], axis=1)[:, ::-1]  # P(X >= v), v = 0..K-1
+        for v in range(1, k):
+            ind = (kk >= v).astype(float)
+            out[..., v] = ind[:, None, None] - upper[:, v, :][None]
+        return out
+
+    def log_prior(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the value (J,), gradient (J, p) and Hessian diagonal (J, p) of the log prior."""
+        val = np.zeros(len(params))
+        grad = np.zeros_like(params)
+        hess = np.zeros_like(params)
+        pr = self.prior
+        if pr is None:
+            return val, grad, hess
+        d = params[:, 1:]
+        val += -0.5 * ((d / pr.intercept_sd) ** 2).sum(axis=1)
+        grad[:, 1:] = -d / pr.intercept_sd**2
+        hess[:, 1:] = -1.0 / pr.intercept_sd**2
+        if not self.shared:
+            value, grad[:, 0], hess[:, 0] = _discrimination_prior(pr, params[:, 0], self.log_a)
+            val += value
+        return val, grad, hess
+
+    def directions(self, params: np.ndarray) -> np.ndarray:
+        """Return d params / d(u, s) of :meth:`transform` at (0, 0), shape (J, p, 2)."""
+        a = self.discrimination(params)
+        out = np.zeros((*params.shape, 2))
+        out[:, 1:, 0] = a[:, None]
+        out[:, 0, 1] = 1.0 if self.log_a else a
+        return out
+
+    def transform(self, params: np.ndarray, u: float, s: float) -> np.ndarray:
+        """Re-express the items for abilities ``theta' = (theta - u) exp(-s)``."""
+        a = self.discrimination(params)
+        new = params.copy()
+        new[:, 1:] = params[:, 1:] + a[:, None] * u
+        new[:, 0] = params[:, 0] + s if self.log_a else params[:, 0] * np.exp(s)
+        return new
+
+    def to_public(self, params: np.ndarray) -> dict[str, np.ndarray]:
+        """Return the public parameters ``a, s1, ..., d1, ...`` of every item."""
+        a = self.discrimination(params)
+        out = {"a": a}
+        for m in range(1, self.n_categories):
+            out[f"s{m}"] = -params[:, m] / a
+        for m in range(1, self.n_categories):
+            out[f"d{m}"] = params[:, m]
+        return out
+
+    def jacobian(self, params: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Return the public names and d(public a, s_k, d_k) / d(internal), (J, 2K-1, K)."""
+        a = self.discrimination(params)
+        n, km1 = len(params), self.n_categories - 1
+        names = ["a"] + [f"s{m + 1}" for m in range(km1)] + [f"d{m + 1}" for m in range(km1)]
+        jac = np.zeros((n, len(names), self.n_params))
+        da = a if self.log_a else np.ones(n)
+        jac[:, 0, 0] = da
+        for m in range(km1):
+            jac[:, 1 + m, 0] = params[:, 1 + m] / a**2 * da  # s_m = -d_m / a
+            jac[:, 1 + m, 1 + m] = -1.0 / a
+            jac[:, 1 + km1 + m, 1 + m] = 1.0
+        return names, jac
+
+
 def make_kernel(
     irt_model: str, n_categories: int, prior: Prior | None
-) -> BinaryKernel | GradedKernel:
+) -> BinaryKernel | GradedKernel | PartialCreditKernel:
     """Return the kernel of an IRT model (internal machinery of the EM engine).
 
     The Rasch model is fitted as a 1PL (its common discrimination is the latent SD).
     """
     if irt_model == "grm":
         return GradedKernel(n_categories, prior)
+    if irt_model in ("gpcm", "pcm"):
+        return PartialCreditKernel(irt_model, n_categories, prior)
     return BinaryKernel("1pl" if irt_model == "rasch" else irt_model, prior)

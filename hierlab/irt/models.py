@@ -3,7 +3,10 @@
 Binary models share one form, the 3PL: ``P(theta) = c + (1 - c) / (1 + exp(-a (theta - b)))``
 (the 2PL has ``c = 0``; the 1PL a common ``a``; the Rasch model ``a = 1``). The graded
 response model (GRM) has ordered thresholds ``b_1 < ... < b_{K-1}`` and
-``P(X >= k) = 1 / (1 + exp(-a (theta - b_k)))``.
+``P(X >= k) = 1 / (1 + exp(-a (theta - b_k)))``. The generalized partial credit model
+(GPCM) has step difficulties ``s_1, ..., s_{K-1}`` (not necessarily ordered) and
+``P(X = k) / P(X = k - 1) = exp(a (theta - s_k))``; the partial credit model (PCM) is the
+GPCM with one discrimination common to all items.
 
 Arrays broadcast: ``theta`` of shape (n,) against item parameters of shape (J,) gives
 (n, J): abilities are rows and items are columns, as in a response matrix.
@@ -21,6 +24,8 @@ from hierlab.errors import InputShapeError
 __all__ = [
     "IRT_MODELS",
     "expected_score",
+    "gpcm_category_probabilities",
+    "gpcm_information",
     "grm_category_probabilities",
     "grm_information",
     "item_information",
@@ -29,7 +34,10 @@ __all__ = [
 ]
 
 #: The IRT models hierlab fits (the values of ``irt_model=``).
-IRT_MODELS = ("rasch", "1pl", "2pl", "3pl", "grm")
+IRT_MODELS = ("rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm")
+
+#: The models for ordinal or partial-credit scores (K >= 2 categories).
+GRADED_MODELS = ("grm", "gpcm", "pcm")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -186,6 +194,87 @@ def grm_information(theta: Any, a: Any, thresholds: Any) -> np.ndarray:
     return (deriv**2 / probs).sum(axis=2)
 
 
+def _gpcm_parameters(theta: Any, a: Any, steps: Any) -> tuple[np.ndarray, ...]:
+    theta = as_float_array(theta, "`theta`", ndim=1)
+    a = as_float_array(a, "`a`", ndim=1)
+    steps = as_float_array(steps, "`steps`", ndim=2)
+    if steps.shape[0] != a.shape[0]:
+        raise InputShapeError(
+            f"`steps` needs one row per item ({a.shape[0]} discriminations), "
+            f"got shape {steps.shape}."
+        )
+    return theta, a, steps
+
+
+def _gpcm_probabilities(theta: np.ndarray, a: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """(n, J, K) category probabilities; ``log P_k = sum_{v <= k} a (theta - s_v) - norm``."""
+    inc = a[None, :, None] * (theta[:, None, None] - steps[None])  # (n, J, K-1)
+    eta = np.concatenate([np.zeros((*inc.shape[:2], 1)), np.cumsum(inc, axis=2)], axis=2)
+    eta -= eta.max(axis=2, keepdims=True)
+    p = np.exp(eta)
+    return p / p.sum(axis=2, keepdims=True)
+
+
+def gpcm_category_probabilities(theta: Any, a: Any, steps: Any) -> np.ndarray:
+    """Return the category probabilities of the generalized partial credit model.
+
+    ``P(X = k) / P(X = k - 1) = exp(a (theta - s_k))``: each step ``s_k`` is the ability
+    at which categories k - 1 and k are equally likely (the PCM has one common ``a``).
+
+    Parameters
+    ----------
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations.
+    steps : array of float, shape (J, K - 1)
+        Step difficulties ``s_1, ..., s_{K-1}`` of each item (they need not be ordered).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, J, K): the probability of each category 0..K-1.
+
+    Examples
+    --------
+    >>> p = gpcm_category_probabilities(np.array([0.0]), np.array([1.0]), np.array([[-1.0, 1.0]]))
+    >>> np.round(p[0, 0], 3).tolist()
+    [0.212, 0.576, 0.212]
+    """
+    theta, a, steps = _gpcm_parameters(theta, a, steps)
+    return _gpcm_probabilities(theta, a, steps)
+
+
+def gpcm_information(theta: Any, a: Any, steps: Any) -> np.ndarray:
+    """Return the Fisher information of GPCM (or PCM) items, ``a^2 Var(X | theta)``.
+
+    Parameters
+    ----------
+    theta : array of float, shape (n,)
+        Abilities.
+    a : array of float, shape (J,)
+        Discriminations.
+    steps : array of float, shape (J, K - 1)
+        Step difficulties of each item.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, J).
+
+    Examples
+    --------
+    >>> info = gpcm_information(np.array([0.0]), np.array([1.0]), np.array([[0.0]]))
+    >>> round(float(info[0, 0]), 4)  # one step: the 2PL's a^2 P Q
+    0.25
+    """
+    theta, a, steps = _gpcm_parameters(theta, a, steps)
+    p = _gpcm_probabilities(theta, a, steps)
+    k = np.arange(p.shape[2])
+    mean = (p * k).sum(axis=2)
+    return a[None, :] ** 2 * ((p * k**2).sum(axis=2) - mean**2)
+
+
 def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
     """Return the expected number-correct score on a set of binary items at each ability.
 
@@ -219,23 +308,25 @@ def item_parameters(items: Any) -> dict[str, np.ndarray]:
     Binary models: ``a`` (1 where the table has no ``a`` column, as for the Rasch model),
     ``b``, ``c`` (0 without a ``c`` column) and the intercept ``d`` (the table's ``d``
     column, or ``-a b``). The graded response model (columns ``b1, b2, ...``): ``a`` and
-    ``thresholds`` of shape (J, K - 1).
+    ``thresholds`` of shape (J, K - 1). The GPCM and PCM (step difficulties ``s1, s2,
+    ...``): ``a`` and ``steps`` of shape (J, K - 1).
 
     Parameters
     ----------
     items : polars or pandas DataFrame
-        One row per item with the parameter columns (``a``, ``b``, ``c``, ``d`` or
-        ``b1``, ``b2``, ...).
+        One row per item with the parameter columns (``a``, ``b``, ``c``, ``d``;
+        ``b1``, ``b2``, ... for the GRM; ``s1``, ``s2``, ... for the GPCM and PCM).
 
     Returns
     -------
     dict of str to numpy.ndarray
-        ``a, b, c, d`` for binary models; ``a, thresholds`` for the GRM.
+        ``a, b, c, d`` for binary models; ``a, thresholds`` for the GRM; ``a, steps``
+        for the GPCM and PCM.
 
     Raises
     ------
     InputShapeError
-        The table has neither a ``b`` nor a ``b1`` column.
+        The table has no ``b``, ``b1`` or ``s1`` column.
 
     Examples
     --------
@@ -245,12 +336,14 @@ def item_parameters(items: Any) -> dict[str, np.ndarray]:
     ([-1.0], [0.0])
     """
     table = as_polars(items, "The items table `items`")
+    partial = "s1" in table.columns and "b" not in table.columns and "b1" not in table.columns
     graded = "b1" in table.columns and "b" not in table.columns
     require_columns(
         table,
-        ["b1"] if graded else ["b"],
+        ["s1"] if partial else ["b1"] if graded else ["b"],
         "The items table",
-        "It needs difficulties `b` (binary models) or thresholds `b1, b2, ...` (GRM).",
+        "It needs difficulties `b` (binary models), thresholds `b1, b2, ...` (GRM) or "
+        "step difficulties `s1, s2, ...` (GPCM, PCM).",
     )
     ones = np.ones(table.height)
 
@@ -260,6 +353,12 @@ def item_parameters(items: Any) -> dict[str, np.ndarray]:
         return as_float_array(table[name], f"Column {name!r} of the items table")
 
     a = column("a", ones)
+    if partial:
+        k = 1
+        while f"s{k + 1}" in table.columns:
+            k += 1
+        steps = np.column_stack([column(f"s{m}", ones) for m in range(1, k + 1)])
+        return {"a": a, "steps": steps}
     if graded:
         k = 1
         while f"b{k + 1}" in table.columns:

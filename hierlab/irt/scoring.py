@@ -47,7 +47,19 @@ def _derivatives(
     x = np.nan_to_num(values).astype(np.int64)
     a = params["a"]
     th = theta[:, :, None]  # (N, G, 1)
-    if "thresholds" not in params:
+    if "steps" in params:
+        probs = _gpcm_probs(a, params["steps"], theta)  # (N, G, J, K)
+        kk = np.arange(probs.shape[3])
+        mean = (probs * kk).sum(axis=3)
+        var = (probs * kk**2).sum(axis=3) - mean**2
+        pr = np.take_along_axis(probs, x[:, None, :, None], axis=3)[..., 0]
+        if order == 0:
+            pr = np.clip(pr, 1e-300, None)
+            return np.where(obs[:, None, :], np.log(pr), 0.0).sum(axis=2), None, None
+        g = a * (x[:, None, :] - mean)  # d log P_x / d theta
+        dpr = pr * g
+        d2pr = pr * (g**2 - a**2 * var)
+    elif "thresholds" not in params:
         c, d = params["c"], params["d"]
         s = _sigmoid(th * a + d)  # (N, G, J)
         p = c + (1 - c) * s
@@ -90,12 +102,29 @@ def _derivatives(
     return ll, d1, d2
 
 
+def _gpcm_probs(a: np.ndarray, steps: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """GPCM category probabilities at abilities ``theta`` (N, G): shape (N, G, J, K)."""
+    inc = a[None, None, :, None] * (theta[:, :, None, None] - steps[None, None])
+    zero = np.zeros((*inc.shape[:3], 1))
+    eta = np.concatenate([zero, np.cumsum(inc, axis=3)], axis=3)
+    eta -= eta.max(axis=3, keepdims=True)
+    p = np.exp(eta)
+    return p / p.sum(axis=3, keepdims=True)
+
+
+def _width(params: dict[str, np.ndarray]) -> int:
+    """Categories per item (1 for binary items, whose arrays hold one probability)."""
+    for key in ("thresholds", "steps"):
+        if key in params:
+            return params[key].shape[1] + 1
+    return 1
+
+
 def _chunked(
     params: dict[str, np.ndarray], values: np.ndarray, theta: np.ndarray, order: int = 2
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     n, g = theta.shape
-    width = params["thresholds"].shape[1] + 1 if "thresholds" in params else 1
-    rows = max(1, _CHUNK_CELLS // max(1, g * values.shape[1] * width))
+    rows = max(1, _CHUNK_CELLS // max(1, g * values.shape[1] * _width(params)))
     out = [np.empty((n, g)) for _ in range(3 if order else 1)]
     for s in range(0, n, rows):
         res = _derivatives(params, values[s : s + rows], theta[s : s + rows], order)
@@ -166,8 +195,9 @@ def estimate_abilities(
     responses : ResponseMatrix
         The responses; every item must be a row of ``items``.
     items : polars or pandas DataFrame
-        One row per item: ``item`` and the parameters (``a``, ``b``, ``c`` or the GRM
-        thresholds ``b1, b2, ...``), as in :attr:`IRTFit.items <hierlab.irt.IRTFit>`.
+        One row per item: ``item`` and the parameters (``a``, ``b``, ``c``; the GRM
+        thresholds ``b1, b2, ...``; the GPCM/PCM steps ``s1, s2, ...``), as in
+        :attr:`IRTFit.items <hierlab.irt.IRTFit>`.
     start : array of float, optional
         Starting values of the MAP search, one per model (default 0).
     latent_sd : float, default 1.0
@@ -219,10 +249,10 @@ def estimate_abilities(
         )
     rows = np.fromiter((known[i] for i in responses.items), dtype=np.int64)
     params = {k: v[rows] for k, v in item_parameters(table).items()}
-    graded = "thresholds" in params
-    if graded and params["thresholds"].shape[1] + 1 != responses.n_categories:
+    graded = "thresholds" in params or "steps" in params
+    if graded and _width(params) != responses.n_categories:
         raise InvalidValueError(
-            f"The items have {params['thresholds'].shape[1] + 1} graded categories, the "
+            f"The items have {_width(params)} graded categories, the "
             f"responses {responses.n_categories} ({format_items(responses.categories)})."
         )
     if not graded and responses.n_categories != 2:
@@ -297,6 +327,8 @@ def _standardised(params: dict[str, np.ndarray], sigma: float) -> dict[str, np.n
     out["a"] = params["a"] * sigma
     if "thresholds" in params:
         out["thresholds"] = params["thresholds"] / sigma
+    elif "steps" in params:
+        out["steps"] = params["steps"] / sigma
     else:
         out["b"] = params["b"] / sigma
     return out
@@ -310,7 +342,12 @@ def _information(params: dict[str, np.ndarray], obs: np.ndarray, theta: np.ndarr
     a = params["a"]
     for s in range(0, n, rows):
         th = theta[s : s + rows]
-        if "thresholds" in params:
+        if "steps" in params:
+            probs = _gpcm_probs(a, params["steps"], th)
+            kk = np.arange(probs.shape[3])
+            mean = (probs * kk).sum(axis=3)
+            info = a**2 * ((probs * kk**2).sum(axis=3) - mean**2)
+        elif "thresholds" in params:
             thr = params["thresholds"]
             cum = _sigmoid(a[None, None, :, None] * (th[..., None, None] - thr[None, None]))
             w = a[None, None, :, None] * cum * (1 - cum)
@@ -391,7 +428,8 @@ def score(
     items : polars or pandas DataFrame, optional
         Instead of ``fit``: fixed external item parameters, one row per item with
         ``item`` and ``a``, ``b`` (and ``c``) for binary items, or ``a, b1, b2, ...``
-        for graded items scored 0..K-1 (``a`` defaults to 1).
+        for graded-response items scored 0..K-1, or ``a, s1, s2, ...`` (step
+        difficulties) for GPCM/PCM items (``a`` defaults to 1).
     latent_sd : float, optional
         SD of the ability prior of EAP and MAP (default: the fit's ``latent_sd``, or 1).
     estimators : sequence of {"eap", "map", "ml", "wle"}, default ("eap", "map")
@@ -439,7 +477,7 @@ def score(
         require_columns(table, ["item"], "The items table")
         _check_item_names(table)
         params = item_parameters(table)
-        width = params["thresholds"].shape[1] + 1 if "thresholds" in params else 2
+        width = max(_width(params), 2)
         categories = tuple(float(k) for k in range(width))
         sigma = 1.0 if latent_sd is None else latent_sd
         source = "`items`"
@@ -457,7 +495,7 @@ def score(
 
 def _usable(items: pl.DataFrame) -> pl.DataFrame:
     """Drop items set aside by a maximum-likelihood fit (NaN parameters)."""
-    col = "b" if "b" in items.columns else "b1"
+    col = "b" if "b" in items.columns else "b1" if "b1" in items.columns else "s1"
     return items.filter(pl.col(col).is_not_nan())
 
 
@@ -469,7 +507,9 @@ def _check_item_names(table: pl.DataFrame) -> None:
             f"The items table names {len(dup)} item(s) more than once: {format_items(dup)}."
         )
     params = [
-        c for c in table.columns if c in ("a", "b", "c") or (c[:1] == "b" and c[1:].isdigit())
+        c
+        for c in table.columns
+        if c in ("a", "b", "c") or (c[:1] in ("b", "s") and c[1:].isdigit())
     ]
     bad = [c for c in params if not table[c].dtype.is_numeric()]
     if bad:

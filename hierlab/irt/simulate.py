@@ -11,7 +11,12 @@ import polars as pl
 
 from hierlab.errors import InputTypeError, InvalidValueError
 from hierlab.irt.data import ResponseMatrix
-from hierlab.irt.models import IRT_MODELS, grm_category_probabilities, response_probability
+from hierlab.irt.models import (
+    IRT_MODELS,
+    gpcm_category_probabilities,
+    grm_category_probabilities,
+    response_probability,
+)
 from hierlab.results import Result, Summary
 
 __all__ = ["Simulation", "simulate_responses"]
@@ -32,7 +37,8 @@ class Simulation(Result):
     a : numpy.ndarray
         True discriminations, shape (n_items,).
     b : numpy.ndarray
-        True difficulties, shape (n_items,); the GRM thresholds, shape (n_items, K - 1).
+        True difficulties, shape (n_items,); the GRM thresholds or the GPCM/PCM step
+        difficulties, shape (n_items, K - 1).
     c : numpy.ndarray
         True guessing parameters, shape (n_items,) (zeros unless 3PL).
 
@@ -82,7 +88,9 @@ class Simulation(Result):
         Returns
         -------
         polars.DataFrame
-            ``item, a, b, c`` (GRM: ``item, a, b1, ..., b{K-1}``).
+            ``item, a, b, c`` (GRM: ``item, a, b1, ..., b{K-1}``; GPCM and PCM:
+            ``item, a, s1, ..., s{K-1}``, the step difficulties, so that the table scores
+            with :func:`~hierlab.irt.score`).
 
         Examples
         --------
@@ -91,7 +99,8 @@ class Simulation(Result):
         """
         columns: dict[str, Any] = {"item": list(self.responses.items), "a": self.a}
         if self.b.ndim == 2:
-            columns |= {f"b{k + 1}": self.b[:, k] for k in range(self.b.shape[1])}
+            prefix = "s" if self.irt_model in ("gpcm", "pcm") else "b"
+            columns |= {f"{prefix}{k + 1}": self.b[:, k] for k in range(self.b.shape[1])}
         else:
             columns |= {"b": self.b, "c": self.c}
         return pl.DataFrame(columns)
@@ -116,9 +125,9 @@ def simulate_responses(
 ) -> Simulation:
     """Draw abilities ~ N(0, 1), item parameters, and responses under an IRT model.
 
-    Discriminations are lognormal(0, 0.3) (1 for Rasch; one common value for 1PL),
-    difficulties N(0, 1), guessing Uniform(0.1, 0.3) for the 3PL, GRM thresholds sorted
-    normals. ``missing`` deletes that share of cells completely at random.
+    Discriminations are lognormal(0, 0.3) (1 for Rasch; one common value for the 1PL and
+    PCM), difficulties N(0, 1), guessing Uniform(0.1, 0.3) for the 3PL, GRM thresholds
+    and GPCM/PCM step difficulties sorted normals. ``missing`` deletes that share of cells completely at random.
 
     Parameters
     ----------
@@ -126,12 +135,12 @@ def simulate_responses(
         Number of models (rows).
     n_items : int
         Number of items (columns).
-    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm"}, default "2pl"
+    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm"}, default "2pl"
         The model that generates the responses.
     missing : float, default 0.0
         Share of cells deleted at random, in [0, 1).
     n_categories : int, default 3
-        Score categories of the GRM (ignored by binary models).
+        Score categories of the GRM, GPCM and PCM (ignored by binary models).
     seed : int or numpy.random.Generator, default 0
         Randomness; the same seed gives the same responses.
 
@@ -163,12 +172,15 @@ def simulate_responses(
     a = np.exp(rng.normal(0.0, 0.3, n_items))
     if irt_model == "rasch":
         a = np.ones(n_items)
-    elif irt_model == "1pl":
+    elif irt_model in ("1pl", "pcm"):
         a = np.full(n_items, float(a[0]))
     c = rng.uniform(0.1, 0.3, n_items) if irt_model == "3pl" else np.zeros(n_items)
-    if irt_model == "grm":
+    if irt_model in ("grm", "gpcm", "pcm"):
         b = np.sort(rng.normal(size=(n_items, n_categories - 1)), axis=1)
-        probs = grm_category_probabilities(theta, a, b)
+        if irt_model == "grm":
+            probs = grm_category_probabilities(theta, a, b)
+        else:
+            probs = gpcm_category_probabilities(theta, a, b)
         u = rng.random((n_models, n_items, 1))
         values = (u > np.cumsum(probs, axis=2)[..., :-1]).sum(axis=2).astype(float)
         categories = tuple(float(k) for k in range(n_categories))
