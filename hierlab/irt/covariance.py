@@ -160,9 +160,11 @@ class ItemCovariance:
             Shape (J, p, p).
         """
         j, p = self.params.shape
-        out = np.empty((j, p, p))
         width = 1 if self.factor is None else self.factor.shape[1]
         step = max(1, int(4e6 // (p * width)))
+        if self.dense is None and not self.shared and self.dinv.shape[1] == p:
+            return self._item_blocks(step)
+        out = np.empty((j, p, p))
         for s in range(0, j, step):
             idx = np.arange(s, min(j, s + step))
             rows = self._rows(idx)
@@ -176,9 +178,25 @@ class ItemCovariance:
                 same, self.dinv[block[:, :, None], within[:, :, None], within[:, None, :]], 0.0
             )
             if self.factor is not None:
-                f = self.factor[rows.ravel()].astype(np.float64)  # (m p, r)
+                f = np.asarray(self.factor[rows.ravel()], dtype=np.float64)  # (m p, r)
                 g = (f @ self.kinv).reshape(len(idx), p, -1)
                 out[idx] += np.einsum("mar,mbr->mab", g, f.reshape(len(idx), p, -1))
+        return out
+
+    def _item_blocks(self, step: int) -> np.ndarray:
+        """:meth:`blocks` when each item's parameters are one diagonal block (rows j p ...)."""
+        j, p = self.params.shape
+        out = self.dinv.copy()
+        if self.factor is None:
+            return out
+        for s in range(0, j, step):
+            e = min(j, s + step)
+            f = np.asarray(self.factor[s * p : e * p], dtype=np.float64)  # (m p, r)
+            g = (f @ self.kinv).reshape(e - s, p, -1)
+            f = f.reshape(e - s, p, -1)
+            for a in range(p):
+                for b in range(p):
+                    out[s:e, a, b] += np.einsum("mr,mr->m", g[:, a], f[:, b])
         return out
 
     def public_blocks(self) -> tuple[list[str], np.ndarray]:
@@ -534,21 +552,24 @@ def _laplace_nodes(kernel, params, data, est) -> tuple[np.ndarray, np.ndarray]:
     return np.column_stack([m + sd, m - sd]), np.full((len(m), 2), 0.5)
 
 
-def _woodbury(dblocks, fu, fe, ce) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _woodbury(dblocks, factor, fe, ce) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inverse of ``D - F C F'`` with ``F = [U, Fe]``, ``C = blockdiag(I, Ce^-1)``.
 
-    Returns ``(D^-1 blocks, V = D^-1 F, K^-1)`` with ``K = C^-1 - F' D^-1 F``; ``fu`` is
-    overwritten by ``D^-1 U`` chunk by chunk (it is the largest array).
+    ``factor`` holds ``U`` in its first columns and room for ``Fe``'s columns after them.
+    Returns ``(D^-1 blocks, V = D^-1 F, K^-1)`` with ``K = C^-1 - F' D^-1 F``; ``factor``
+    is overwritten by ``V`` chunk by chunk (it is the largest array) and returned.
     """
     dinv = _inverse_blocks(dblocks)
     nb, b, _ = dblocks.shape
-    r, m = fu.shape[1], fe.shape[1]
+    m = fe.shape[1]
+    r = factor.shape[1] - m
+    fu = factor[:, :r]
     uu = np.zeros((r, r))
     ue = np.zeros((r, m))
     step = max(1, int(2e6 // max(1, b * r)))
     for s in range(0, nb, step):
         rows = slice(s * b, min(nb, s + step) * b)
-        uc = fu[rows].astype(np.float64)
+        uc = np.asarray(fu[rows], dtype=np.float64)  # a view when stored in float64
         vc = np.einsum("bij,bjr->bir", dinv[s : s + step], uc.reshape(-1, b, r)).reshape(uc.shape)
         uu += uc.T @ vc
         ue += vc.T @ fe[rows]
@@ -557,7 +578,7 @@ def _woodbury(dblocks, fu, fe, ce) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ee = fe.T @ ve
     k = np.block([[np.eye(r) - uu, -ue], [-ue.T, ce - ee]])
     kinv = np.linalg.inv(0.5 * (k + k.T))
-    factor = np.hstack([fu, ve.astype(fu.dtype)]) if m else fu
+    factor[:, r:] = ve
     return dinv, factor, kinv
 
 
@@ -679,7 +700,10 @@ def item_covariance(
         dinv = _inverse_blocks(dblocks)
         return ItemCovariance(kernel, params, items, "blocks", dinv=dinv)
     store = np.float64 if size * width <= 1e7 else np.float32
-    fu = np.empty((size, width), dtype=store)
+    fe = np.hstack([f for f, _ in extra]) if extra else np.zeros((size, 0))
+    # U's columns, then room for fe's (the Woodbury factor is [D^-1 U, D^-1 fe])
+    factor = np.empty((size, width + fe.shape[1]), dtype=store)
+    fu = factor[:, :width]
     alpha_row = np.zeros(width)
     for sl in engine.chunks(j, z_nodes.size * p * kernel.n_categories * 2):
         u = _u_chunk(kernel, params, data, z_nodes, w, sl)  # (c, p, N*Q)
@@ -693,9 +717,8 @@ def item_covariance(
     if _is_shared(kernel):
         fu[j * (p - 1)] = alpha_row
         fu[j * (p - 1) + 1 :] = 0.0
-    fe = np.hstack([f for f, _ in extra]) if extra else np.zeros((size, 0))
     ce = _block_diag([np.linalg.inv(c) for _, c in extra]) if extra else np.zeros((0, 0))
-    dinv, factor, kinv = _woodbury(dblocks, fu, fe, ce)
+    dinv, factor, kinv = _woodbury(dblocks, factor, fe, ce)
     return ItemCovariance(kernel, params, items, method, dinv=dinv, factor=factor, kinv=kinv)
 
 

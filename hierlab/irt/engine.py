@@ -8,12 +8,17 @@ with the abilities integrated out under ``theta ~ N(0, 1)``.
   tests, whose posteriors are far narrower than any affordable grid).
 * **E-step.** Over item chunks (memory stays bounded). For the logistic models (Rasch,
   1PL, 2PL) the log-likelihood at a node is ``z sum_j x_j a_j + sum_j x_j d_j -
-  sum_j softplus(a_j z + d_j)``: two matrix-vector products and one softplus per item and
-  node; with a shared grid and no missing cells the softplus sum is the same for every
-  model. Other models use the kernel's log-probabilities.
+  sum_j softplus(a_j z + d_j)``: two matrix-vector products (accumulated in float64) and
+  one softplus per item and node; with no missing cells the softplus sum depends on the
+  node alone and is taken over blocks of items that stay in the processor cache. Other
+  models use the kernel's log-probabilities.
 * **M-step.** All items at once: one Newton step per EM cycle (closed-form 2 x 2 solves for
-  the logistic models, whose expected complete-data information is computed exactly;
-  finite-difference Hessians of the analytic gradient with step halving otherwise).
+  the logistic models, whose expected complete-data information is computed exactly: the
+  probabilities of a block of items at the nodes times the nodes' expected counts, a small
+  matrix product; finite-difference Hessians of the analytic gradient with step halving
+  otherwise).
+* **Threads.** With few models every matrix product is thin; :func:`~hierlab.irt.fit_irt` then runs them
+  on one BLAS thread (through threadpoolctl).
 * **Latent scale.** After each M-step the abilities are re-standardised (parameter-expanded
   EM): with ``u`` and ``v`` the mean and variance of the models' posterior means and second
   moments, every item is re-expressed for ``theta' = (theta - u) / sqrt(v)``. The fixed point
@@ -30,10 +35,17 @@ with the abilities integrated out under ``theta ~ N(0, 1)``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+try:  # optional: without it the BLAS library keeps its own thread count
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover
+    threadpool_limits = None
 
 from hierlab.errors import ConvergenceWarning, format_items
 
@@ -49,6 +61,8 @@ ADAPTIVE_MAX_MODELS = 100
 FINE_GRID_MAX_MODELS = 200
 ADAPTIVE_MAX_CELLS = 1.5e7  # models x items x nodes
 CHUNK_CELLS = 2_000_000  # items x nodes per chunk of the E- and M-steps
+BLOCK_CELLS = 32_768  # items x nodes per block of the logistic kernels (fits in cache)
+EXP_SAFE = 700.0  # exp(x) is finite below this
 MAX_STEP = 1.5
 RUNAWAY = 12.0  # |internal parameter| past which a maximum-likelihood item is diverging
 
@@ -80,31 +94,96 @@ def make_data(values: np.ndarray, n_categories: int) -> Data:
     )
 
 
-def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    return (matrix @ vector.astype(matrix.dtype)).astype(np.float64)
-
-
 def _tmatmul(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:
     """``matrix.T @ other`` in the matrix's precision, returned as float64."""
     return (matrix.T @ other.astype(matrix.dtype)).astype(np.float64)
 
 
-def softplus_sigmoid(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``log(1 + exp(eta))`` and ``1 / (1 + exp(-eta))`` with one exponential.
+def _softplus(eta: np.ndarray) -> np.ndarray:
+    """Return ``log(1 + exp(eta))``, overwriting ``eta``."""
+    t = _exp_minus_abs(eta)
+    np.log1p(t, out=t)
+    np.maximum(eta, 0.0, out=eta)
+    eta += t
+    return eta
 
-    ``eta`` is overwritten (it becomes the sigmoid).
-    """
-    t = np.abs(eta)
+
+def _exp_minus_abs(eta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``exp(-|eta|)`` (never overflows)."""
+    t = np.abs(eta, out=out)
     np.negative(t, out=t)
-    np.exp(t, out=t)
-    sp = np.log1p(t)
-    positive = eta >= 0
-    sp += np.maximum(eta, 0.0)
+    return np.exp(t, out=t)
+
+
+def _sigmoid_from(eta: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Sigmoid of ``eta`` from ``t = exp(-|eta|)`` (``t`` is overwritten).
+
+    ``1 / (1 + t)`` is the sigmoid of ``|eta|``; negative ``eta`` take its complement.
+    """
     t += 1.0
-    np.reciprocal(t, out=t)  # 1 / (1 + exp(-|eta|))
-    np.copyto(eta, t)
-    np.subtract(1.0, t, out=eta, where=~positive)
-    return sp, eta
+    np.reciprocal(t, out=t)
+    return np.where(eta >= 0, t, 1.0 - t)
+
+
+def _softplus_sum(a: np.ndarray, d: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``sum_j log(1 + exp(a_j z + d_j))`` for every node of ``z`` (any shape).
+
+    Over small blocks of items that stay in the processor cache, with reused buffers.
+    """
+    flat = z.ravel()
+    total = np.zeros(flat.size)
+    size = max(1, BLOCK_CELLS // max(1, flat.size))
+    buf = np.empty((min(size, len(a)), flat.size))
+    tmp = np.empty_like(buf)
+    for s in range(0, len(a), size):
+        e = min(s + size, len(a))
+        eta = np.multiply(a[s:e, None], flat[None, :], out=buf[: e - s])
+        eta += d[s:e, None]
+        if eta.max() < EXP_SAFE:
+            t = np.exp(eta, out=tmp[: e - s])
+            np.log1p(t, out=t)
+        else:  # exp would overflow: the stable form
+            t = _exp_minus_abs(eta, out=tmp[: e - s])
+            np.log1p(t, out=t)
+            np.maximum(eta, 0.0, out=eta)
+            t += eta
+        total += t.sum(axis=0)
+    return total.reshape(z.shape)
+
+
+def _rowdot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix @ vector`` accumulated in float64, without a threaded BLAS call."""
+    if matrix.dtype == np.float64:
+        return np.einsum("nj,j->n", matrix, vector, optimize=False)
+    out = np.zeros(matrix.shape[0])
+    for sl in chunks(matrix.shape[1], matrix.shape[0]):
+        out += np.einsum("nj,j->n", matrix[:, sl].astype(np.float64), vector[sl], optimize=False)
+    return out
+
+
+def _coldot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix.T @ vector`` accumulated in float64, without a threaded BLAS call."""
+    if matrix.dtype == np.float64:
+        return np.einsum("nj,n->j", matrix, vector, optimize=False)
+    out = np.empty(matrix.shape[1])
+    for sl in chunks(matrix.shape[1], matrix.shape[0]):
+        out[sl] = np.einsum("nj,n->j", matrix[:, sl].astype(np.float64), vector, optimize=False)
+    return out
+
+
+@contextmanager
+def blas_threads(limit: int | None) -> Iterator[None]:
+    """Run the enclosed matrix products on at most ``limit`` BLAS threads (None: no limit).
+
+    The products of a fit with few models are thin (one side is models x nodes, a few
+    hundred at most): a second BLAS thread gains little on them, and on a busy machine
+    threads that wait for each other make them many times slower.
+    """
+    if limit is None or threadpool_limits is None:
+        yield
+        return
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield
 
 
 def grid(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +203,8 @@ class EStep:
     loglik: float
     m1: np.ndarray  # (N,) posterior means
     m2: np.ndarray  # (N,) posterior second moments
-    prob: np.ndarray | None = None  # logistic models: P(correct) at (J, Q) or (J, N, Q)
+    a: np.ndarray | None = None  # logistic models: the discriminations and intercepts at
+    d: np.ndarray | None = None  # which the E-step was done (the M-step's probabilities)
 
     @property
     def shared(self) -> bool:
@@ -186,29 +266,24 @@ def estep(kernel: Any, params: np.ndarray, data: Data, quad: Quadrature) -> ESte
     z, logw = quad.nodes()
     n, j = data.shape
     shared = z.ndim == 1
-    prob = None
+    a = d = None
     if kernel.logistic:
         a = kernel.discrimination(params)
         d = params[:, 1]
         x1 = data.ind[1]
-        lin = (z[None, :] if shared else z) * _matvec(x1, a)[:, None] + _matvec(x1, d)[:, None]
-        if shared:
-            eta = a[:, None] * z[None, :] + d[:, None]
-            sp, prob = softplus_sigmoid(eta)
-            if data.complete:
-                total = sp.sum(axis=0)[None, :]
-            else:
-                total = (data.obs @ sp.astype(data.obs.dtype)).astype(np.float64)
+        lin = (z[None, :] if shared else z) * _rowdot(x1, a)[:, None] + _rowdot(x1, d)[:, None]
+        if data.complete:
+            # the same items at every node: one softplus sum per node
+            total = _softplus_sum(a, d, z)
+            total = total[None, :] if shared else total
+        elif shared:
+            sp = _softplus(a[:, None] * z[None, :] + d[:, None])
+            total = (data.obs @ sp.astype(data.obs.dtype)).astype(np.float64)
         else:
-            prob = np.empty((j, *z.shape))
             total = np.zeros(z.shape)
             for sl in chunks(j, z.size):
-                eta = a[sl, None, None] * z[None] + d[sl, None, None]
-                sp, prob[sl] = softplus_sigmoid(eta)
-                if data.complete:
-                    total += sp.sum(axis=0)
-                else:
-                    total += np.einsum("cnq,nc->nq", sp, data.obs[:, sl], optimize=False)
+                sp = _softplus(a[sl, None, None] * z[None] + d[sl, None, None])
+                total += np.einsum("cnq,nc->nq", sp, data.obs[:, sl], optimize=False)
         loglik = lin - total + logw
     else:
         loglik = np.broadcast_to(logw, (n, z.shape[-1])).copy()
@@ -227,7 +302,7 @@ def estep(kernel: Any, params: np.ndarray, data: Data, quad: Quadrature) -> ESte
     zz = z[None, :] if shared else z
     m1 = (w * zz).sum(axis=1)
     m2 = (w * zz**2).sum(axis=1)
-    return EStep(w=w, z=z, loglik=float(ll_n.sum()), m1=m1, m2=m2, prob=prob)
+    return EStep(w=w, z=z, loglik=float(ll_n.sum()), m1=m1, m2=m2, a=a, d=d)
 
 
 def expected_counts(data: Data, est: EStep, sl: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -272,35 +347,60 @@ def shift_along_scale(kernel: Any, params: np.ndarray, grad: np.ndarray) -> np.n
 # ----------------------------------------------------------------------------- M-step
 
 
-def _logistic_sums(data: Data, est: EStep, sl: slice):
-    """Return sums over nodes for the items ``sl``: N P, N P z and the information terms."""
-    prob = est.prob[sl]
-    if est.shared:
-        nw = est.w.sum(axis=0)[None, :] if data.complete else _tmatmul(data.obs[:, sl], est.w)
-        z = est.z[None, :]
+def _logistic_sums(data: Data, est: EStep) -> tuple[np.ndarray, ...]:
+    """Return sums over nodes for every item: N P, N P z and the information terms.
+
+    ``N`` is the expected number of responses at a node and ``P`` the probability of a
+    right answer there (recomputed here from the E-step's parameters, block by block).
+    Returns five arrays (J,): sum N P, sum N P z, sum N P Q, sum N P Q z, sum N P Q z^2
+    (with ``Q = 1 - P``).
+    """
+    a, d = est.a, est.d
+    j = len(a)
+    zf = est.z.ravel()
+    out = np.empty((5, j))
+    if data.complete:
+        nw = est.w.sum(axis=0) if est.shared else est.w.ravel()
+        weights = np.column_stack([nw, nw * zf, nw * zf * zf])  # (Q', 3)
+        size = max(1, BLOCK_CELLS // max(1, zf.size))
+        buf = np.empty((min(size, j), zf.size))
+        tmp = np.empty_like(buf)
+        for s in range(0, j, size):
+            e = min(s + size, j)
+            # P = 1 / (1 + exp(-a z - d)); exp may overflow to inf, giving P = 0
+            prob = np.multiply(-a[s:e, None], zf[None, :], out=buf[: e - s])
+            prob -= d[s:e, None]
+            with np.errstate(over="ignore"):
+                np.exp(prob, out=prob)
+            prob += 1.0
+            np.reciprocal(prob, out=prob)
+            out[:2, s:e] = _small_matmul(prob, weights[:, :2]).T
+            prob *= np.subtract(1.0, prob, out=tmp[: e - s])
+            out[2:, s:e] = _small_matmul(prob, weights).T
+        return out[0], out[1], out[2], out[3], out[4]
+    z = zf[None, :]
+    width = est.w.size if not est.shared else est.w.shape[1] * 4
+    for sl in chunks(j, width):
+        eta = a[sl, None] * zf[None, :] + d[sl, None]
+        prob = _sigmoid_from(eta, _exp_minus_abs(eta))
+        if est.shared:
+            nw = _tmatmul(data.obs[:, sl], est.w)  # (c, Q)
+        else:
+            obs_t = data.obs[:, sl].T.astype(np.float64)  # (c, N)
+            nw = (obs_t[:, :, None] * est.w[None]).reshape(len(prob), -1)  # (c, N Q)
         np_ = nw * prob
         v = np_ * (1.0 - prob)
-        return (
-            np_.sum(axis=1),
-            (np_ * z).sum(axis=1),
-            v.sum(axis=1),
-            (v * z).sum(axis=1),
-            (v * z * z).sum(axis=1),
-        )
-    z = est.z[None]
-    if data.complete:
-        np_ = est.w[None] * prob
-    else:
-        obs_t = data.obs[:, sl].T.astype(np.float64)  # (c, N)
-        np_ = (obs_t[:, :, None] * est.w[None]) * prob  # (c, N, Q)
-    v = np_ * (1.0 - prob)
-    return (
-        np_.sum(axis=(1, 2)),
-        (np_ * z).sum(axis=(1, 2)),
-        v.sum(axis=(1, 2)),
-        (v * z).sum(axis=(1, 2)),
-        (v * z * z).sum(axis=(1, 2)),
-    )
+        out[0, sl] = np_.sum(axis=1)
+        out[1, sl] = (np_ * z).sum(axis=1)
+        out[2, sl] = v.sum(axis=1)
+        out[3, sl] = (v * z).sum(axis=1)
+        out[4, sl] = (v * z * z).sum(axis=1)
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+def _small_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left @ right`` for a block of items times a few columns (too small to be threaded)."""
+    return left @ right
 
 
 def logistic_parts(kernel: Any, params: np.ndarray, data: Data, est: EStep):
@@ -309,16 +409,9 @@ def logistic_parts(kernel: Any, params: np.ndarray, data: Data, est: EStep):
     Also returns the Fisher-scoring (expected) information of the first parameter (J,).
     """
     j = params.shape[0]
-    s_p = np.empty(j)
-    s_pz = np.empty(j)
-    i_dd = np.empty(j)
-    i_ad = np.empty(j)
-    i_aa = np.empty(j)
-    width = est.w.size if not est.shared else est.w.shape[1] * 4
-    for sl in chunks(j, width):
-        s_p[sl], s_pz[sl], i_dd[sl], i_ad[sl], i_aa[sl] = _logistic_sums(data, est, sl)
+    s_p, s_pz, i_dd, i_ad, i_aa = _logistic_sums(data, est)
     x1 = data.ind[1]
-    g_a = _tmatmul(x1, est.m1[:, None])[:, 0] - s_pz
+    g_a = _coldot(x1, est.m1) - s_pz
     g_d = np.asarray(x1.sum(axis=0), dtype=np.float64) - s_p
     a = kernel.discrimination(params)
     grad = np.column_stack([g_a, g_d])

@@ -289,32 +289,34 @@ def fit_irt(
     else:
         params = kernel.start(np.nansum(values, axis=0) / n_obs)
     kept_names = tuple(np.asarray(m.items, dtype=object)[keep].tolist())
-    out = engine.run_em(
-        kernel, params, data, quad, max_iter=max_iter, tol=tol, item_names=kept_names
-    )
-    cov = item_covariance(
-        kernel, out.params, data, out.est, kept_names, se_method=se_method, quad=quad
-    )
-    return _assemble(
-        m,
-        kernel,
-        out.params,
-        cov,
-        out.est.loglik,
-        keep=keep,
-        flags=flags,
-        prior=prior,
-        n_quadrature=quad.n_nodes,
-        quadrature="adaptive" if adaptive else "grid",
-        converged=out.converged,
-        iterations=out.iterations,
-        max_change=out.max_change,
-        start_time=start_time,
-        backend="hierlab",
-        se_method=se_method,
-        theta_start=out.est.m1,
-        irt_model=irt_model,
-    )
+    # few models: every matrix product is thin, one BLAS thread is fastest
+    with engine.blas_threads(1 if adaptive else None):
+        out = engine.run_em(
+            kernel, params, data, quad, max_iter=max_iter, tol=tol, item_names=kept_names
+        )
+        cov = item_covariance(
+            kernel, out.params, data, out.est, kept_names, se_method=se_method, quad=quad
+        )
+        return _assemble(
+            m,
+            kernel,
+            out.params,
+            cov,
+            out.est.loglik,
+            keep=keep,
+            flags=flags,
+            prior=prior,
+            n_quadrature=quad.n_nodes,
+            quadrature="adaptive" if adaptive else "grid",
+            converged=out.converged,
+            iterations=out.iterations,
+            max_change=out.max_change,
+            start_time=start_time,
+            backend="hierlab",
+            se_method=se_method,
+            theta_start=out.est.m1,
+            irt_model=irt_model,
+        )
 
 
 def _n_free(irt_model: str, n_items: int, n_categories: int) -> int:
