@@ -51,6 +51,9 @@ SMALL = {
             "05_demo_survival",
             "05_demo_deepest",
             "05_minilm_accuracy_by_level",
+            "05_minilm_path_accuracy",
+            "05_minilm_slopes_by_stratum",
+            "05_minilm_acc_at_k",
         ],
     ),
     "06_your_own_results.py": (
@@ -68,6 +71,13 @@ SMALL = {
 }
 #: What a notebook must print (regular expressions searched in its outputs' text).
 PRINTED = {
+    "05_depth_degradation.py": [
+        r"rank correlation of planted offsets and conditional accuracy: -?[01]\.\d\d",
+        r"largest gap between label and path accuracy: \d\.\d{4}",
+        r"MiniLM flat: region right for 0\.\d{3} \[",
+        r"Wald z test of the slope difference",
+        r"- GeoScore \(0-5000\): top-down \d+ \[\d+, \d+\]",
+    ],
     "06_your_own_results.py": [
         r"reading inspect results from ",
         r"200 rows: 4 models x 50 items",
