@@ -300,43 +300,82 @@ if regions.height >= 2:
     )
 
 # %% [markdown]
-# One depth slope per strategy and stratum (groups where a level is never right get Firth's
-# bias-reduced fit, with a warning): steeper (more negative) means faster degradation.
+# One depth slope per strategy and population stratum, then per strategy and region (regions
+# with at least `MIN_CITIES` cities; groups where a level is never right get Firth's
+# bias-reduced fit, with a warning). Steeper (more negative) means faster degradation.
 
 # %%
-strat_table = depth_table(tree, mini, group="rank_stratum").with_columns(
-    pl.format("{} | {}", "model", "rank_stratum").alias("model")
-)
-strat_reg = depth_regression(strat_table)
-strat_slopes = strat_reg.slopes.with_columns(
-    pl.col("model").str.split(" | ").list.get(0).alias("strategy"),
-    pl.col("model").str.split(" | ").list.get(1).alias("stratum"),
-)
+MIN_CITIES = 20
+
+
+def group_slopes(group: str) -> pl.DataFrame:
+    """Depth slope per strategy within each value of an items column."""
+    keep = items.group_by(group).len().filter(pl.col("len") >= MIN_CITIES)[group]
+    table = depth_table(
+        tree, mini.filter(pl.col(group).is_in(keep.implode())), group=group
+    ).with_columns(pl.format("{} | {}", "model", pl.col(group).cast(pl.String)).alias("model"))
+    parts = pl.col("model").str.split(" | ")
+    return depth_regression(table).slopes.select(
+        parts.list.get(0).alias("strategy"),
+        parts.list.get(1).alias(group),
+        "estimate",
+        "ci_low",
+        "ci_high",
+    )
+
+
 order = items["rank_stratum"].dtype.categories.to_list()
-strat_slopes = strat_slopes.sort("strategy", pl.col("stratum").cast(pl.Enum(order)))
-print(strat_slopes.select("strategy", "stratum", "estimate", "ci_low", "ci_high"))
-base = alt.Chart(strat_slopes).encode(
-    y=alt.Y("stratum:N", sort=order, title="Population-rank stratum"),
-    yOffset=alt.YOffset("strategy:N"),
-    color=alt.Color("strategy:N", title="Placement"),
+strat_slopes = group_slopes("rank_stratum").sort(
+    "strategy", pl.col("rank_stratum").cast(pl.Enum(order))
 )
-for strategy in strategies:
-    rows = strat_slopes.filter(pl.col("strategy") == strategy).sort("estimate")
-    steep, shallow = rows.row(0, named=True), rows.row(-1, named=True)
-    apart = steep["ci_high"] < shallow["ci_low"]
-    learned.append(
-        ("" if apart else "Intervals overlap, so no clear stratum effect: ")
-        + f"{strategy} degrades fastest for the {steep['stratum']} cities "
-        f"({steep['estimate']:.2f} [{steep['ci_low']:.2f}, {steep['ci_high']:.2f}] per level) "
-        f"and slowest for the {shallow['stratum']} ({shallow['estimate']:.2f} "
-        f"[{shallow['ci_low']:.2f}, {shallow['ci_high']:.2f}])."
+region_slopes = group_slopes("region").sort("strategy", "region")
+print(strat_slopes)
+print(region_slopes)
+for frame, group, what in (
+    (strat_slopes, "rank_stratum", "stratum"),
+    (region_slopes, "region", "region"),
+):
+    for strategy in strategies:
+        rows = frame.filter(pl.col("strategy") == strategy).sort("estimate")
+        steep, shallow = rows.row(0, named=True), rows.row(-1, named=True)
+        apart = steep["ci_high"] < shallow["ci_low"]
+        learned.append(
+            ("" if apart else f"Intervals overlap, so no clear {what} effect: ")
+            + f"{strategy} degrades fastest for {what} {steep[group]} "
+            f"({steep['estimate']:.2f} [{steep['ci_low']:.2f}, {steep['ci_high']:.2f}] per level) "
+            f"and slowest for {what} {shallow[group]} ({shallow['estimate']:.2f} "
+            f"[{shallow['ci_low']:.2f}, {shallow['ci_high']:.2f}])."
+        )
+
+
+def slope_panel(frame: pl.DataFrame, group: str, title: str, sort: list[str]) -> alt.LayerChart:
+    """Slopes with 95% intervals, one row per group, one colour per strategy."""
+    base = alt.Chart(frame).encode(
+        y=alt.Y(f"{group}:N", sort=sort, title=title),
+        yOffset=alt.YOffset("strategy:N"),
+        color=alt.Color("strategy:N", title="Placement"),
     )
+    return (
+        base.mark_rule().encode(
+            x=alt.X(
+                "ci_low:Q",
+                title="Depth slope (log-odds per level, 95% CI)",
+                scale=alt.Scale(zero=False),
+            ),
+            x2="ci_high:Q",
+        )
+        + base.mark_point(filled=True).encode(x="estimate:Q")
+    ).properties(width=260, height=220)
+
+
 slope_chart = (
-    base.mark_rule().encode(
-        x=alt.X("ci_low:Q", title="Depth slope (log-odds per level, 95% CI)"), x2="ci_high:Q"
+    (
+        slope_panel(strat_slopes, "rank_stratum", "Population-rank stratum", order)
+        | slope_panel(region_slopes, "region", "Region", sorted(region_slopes["region"].unique()))
     )
-    + base.mark_point(filled=True).encode(x="estimate:Q")
-).properties(title="MiniLM: depth slope by population stratum", width=320)
+    .resolve_scale(x="shared")
+    .properties(title="MiniLM: depth slope by population stratum and by region")
+)
 slope_chart
 
 # %% [markdown]
@@ -436,7 +475,7 @@ if EXPORT:
         (deepest_chart, "05_demo_deepest"),
         (minilm_chart, "05_minilm_accuracy_by_level"),
         (path_chart, "05_minilm_path_accuracy"),
-        (slope_chart, "05_minilm_slopes_by_stratum"),
+        (slope_chart, "05_minilm_slopes_by_group"),
         (geo_chart, "05_minilm_acc_at_k"),
     ):
         written += plot.save(chart, name, folder=FIG_DIR)

@@ -52,7 +52,7 @@ SMALL = {
             "05_demo_deepest",
             "05_minilm_accuracy_by_level",
             "05_minilm_path_accuracy",
-            "05_minilm_slopes_by_stratum",
+            "05_minilm_slopes_by_group",
             "05_minilm_acc_at_k",
         ],
     ),
