@@ -33,7 +33,10 @@ SMALL = {
             "02_mathvista_information",
         ],
     ),
-    "03_hierarchy_coherence.py": ({"N_CITIES": 200}, ["03_minilm_levels"]),
+    "03_hierarchy_coherence.py": (
+        {"N_ITEMS": 400, "N_CITIES": 200, "N_BOOT": 300},
+        ["03_demo_hf", "03_minilm_flat_vs_topdown"],
+    ),
     "04_regional_bias.py": (
         {"N_ITEMS": 300, "N_MODELS": 6, "N_BOOT": 200, "N_CITIES": 200},
         [
