@@ -71,6 +71,13 @@ SMALL = {
 }
 #: What a notebook must print (regular expressions searched in its outputs' text).
 PRINTED = {
+    "03_hierarchy_coherence.py": [
+        r"hF by label: 0\.286   hF by node \(hierlab\): 0\.000",
+        r"rank correlation of hF with the planted abilities: -?[01]\.\d{3}",
+        r"\d+ of \d+ neighbouring pairs are ranked against their abilities",
+        r"flat - top-down hF: [+-]\d\.\d{3}  paired 95% interval \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]",
+        r"- MiniLM flat - top-down on \d+ cities",
+    ],
     "06_your_own_results.py": [
         r"reading inspect results from ",
         r"200 rows: 4 models x 50 items",
