@@ -7,136 +7,413 @@
 # ---
 
 # %% [markdown]
-# # Scoring hierarchical predictions
+# # Right, nearly right or far off? Scoring hierarchical predictions
 #
-# When a benchmark's answers are paths in a hierarchy (region > country > city, or a topic
-# taxonomy), a wrong answer can be nearly right or wildly wrong. This notebook scores
-# hierarchical predictions with set-based and LCA-based hierarchical precision/recall/F1,
-# per-level accuracy, tree distance and mistake severity, on three sources:
+# When a benchmark's answers are nodes of a hierarchy (region > country > admin1, or a topic
+# taxonomy), "wrong" hides a range: the right country but the wrong province is nearly right,
+# the wrong continent is far off. This notebook asks one question - **are hierarchical
+# predictions right, nearly right or far off, and does node identity matter when we score
+# them?** - and answers it with:
 #
-# * the embedded **demo** (simulated models, known truth);
-# * a **live experiment**: the all-MiniLM-L6-v2 sentence model places real cities into
-#   World > region > sub-region > country > admin1 from the city's name alone, top-down (level
-#   by level) and flat (straight to admin1). These are a real model's real predictions — a weak
-#   baseline of what name semantics carry, not a geocoder;
-# * **EarthWhere**'s hierarchical street-level answers (real address paths).
+# * set-based hierarchical precision, recall and F1 (hP, hR, hF: the predicted and true
+#   root-to-node paths compared as sets of nodes);
+# * LCA-based F1 (lcaF: the paths counted only from their lowest common ancestor down, so
+#   shared upper levels earn nothing);
+# * mistake severity (how many levels above the truth a wrong answer leaves it).
 #
-# It also shows why node identity must be the root-to-node path: label-based scoring, as common
-# libraries do it, rewards matching names in different branches.
+# hierlab's metric functions return point values; every interval here is a seeded percentile
+# bootstrap over items computed in this notebook (one set of resampled items shared by all
+# models, so differences between models are paired). Two sources: the embedded **demo**
+# (simulated models with planted abilities, so claims can be checked against the truth) and
+# the **real MiniLM predictions** of `hierlab.experiments.minilm_geolocation` (a sentence
+# model placing real cities from their names alone, flat or top-down; notebook 05 shows its
+# accuracy level by level, this one its hierarchical scores).
 
 # %% tags=["parameters"]
-N_CITIES: int = 2000
+N_ITEMS: int = 600  # demo items
+N_MODELS: int = 12  # demo models (abilities evenly spaced from 1.5 down to -1.5)
+N_CITIES: int = 2000  # cities placed by MiniLM
+N_BOOT: int = 1000  # bootstrap resamples of the items
 SEED: int = 0
 FIG_DIR: str = "exports"  # beside the notebook (git-ignored); `make figures` passes figures/
 EXPORT: bool = True
 
 # %%
+from itertools import pairwise
+
+import altair as alt
 import numpy as np
 import polars as pl
+from scipy.stats import spearmanr
 
 from hierlab import Tree, plot
-from hierlab.coherence import (
-    hierarchical_prf,
-    lca_prf,
-    mistake_severity,
-    path_score,
-    per_level_scores,
-)
-from hierlab.datasets import fetch_earthwhere, load_demo
+from hierlab.coherence import hierarchical_prf, lca_prf, mistake_severity
+from hierlab.datasets import load_demo
 from hierlab.experiments import minilm_geolocation
 
 plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
-demo = load_demo(seed=SEED)
+pl.Config.set_tbl_rows(30)
+pl.Config.set_tbl_width_chars(160)
+pl.Config.set_float_precision(3)
+demo = load_demo(n_items=N_ITEMS, n_models=N_MODELS, seed=SEED)
 experiment = minilm_geolocation(n_cities=N_CITIES, seed=SEED)
+learned: list[str] = []  # the closing cell's takeaways, each computed where it is shown
 
 # %% [markdown]
-# ## The pitfall: matching labels instead of nodes
-# Two answers, `Americas > USA > Texas > Paris` and `Europe > France > Paris`, share only the
-# root. Scoring by label sets counts the two Parises as a match.
+# ## 1. Node identity: the two Parises
+# `Americas > USA > Texas > Paris` and `Europe > France > Paris` share only the root. Scoring
+# by label sets - as libraries that identify a node by its name do - counts the two Parises
+# as one node. hierlab identifies a node by its root-to-node path.
 
 # %%
-tree = Tree.from_paths(["Europe/France/Paris", "Americas/USA/Texas/Paris"], root="World")
+paris_tree = Tree.from_paths(["Europe/France/Paris", "Americas/USA/Texas/Paris"], root="World")
 truth, guess = "Americas/USA/Texas/Paris", "Europe/France/Paris"
 label_sets = [set(p.split("/")) for p in (truth, guess)]
 by_label = 2 * len(label_sets[0] & label_sets[1]) / (len(label_sets[0]) + len(label_sets[1]))
-by_node = hierarchical_prf(tree, [truth], [guess])["f1"]
+by_node = hierarchical_prf(paris_tree, [truth], [guess])["f1"]
+paris = mistake_severity(paris_tree, [truth], [guess]).row(0, named=True)
 print(f"hF by label: {by_label:.3f}   hF by node (hierlab): {by_node:.3f}")
+print(
+    f"by node the answer is {paris['distance']} edges from the truth and leaves it "
+    f"{paris['lca_height']} levels up (at the root): as far off as an answer can be"
+)
+learned.append(
+    f"Matching labels scores the wrong Paris hF = {by_label:.3f}; matching nodes (paths) "
+    f"scores it {by_node:.3f}."
+)
 
 # %% [markdown]
-# ## Metrics per model
-# Micro hF (set-based), LCA-based F1, full-path accuracy and the mean tree distance.
+# ## 2. Per-item parts of every metric, and a paired bootstrap
+# Every metric here is a ratio of sums over items, so it is computed from per-item parts:
+# hP = sum depth(LCA) / sum depth(pred), hR = sum depth(LCA) / sum depth(true); lcaF counts
+# each path from the LCA down (nothing when the LCA is the root); severity is the mean LCA
+# height over the wrong answers only. Resampling items with replacement (the same resamples
+# for every model) gives each metric's 95% percentile interval. The point values are checked
+# against hierlab's own functions.
 
 
 # %%
-def report(predictions: pl.DataFrame, tree: Tree) -> pl.DataFrame:
-    rows = []
-    for (model,), g in predictions.group_by("model", maintain_order=True):
+def item_parts(tree: Tree, true: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Numerators and denominators of each metric, one value per item."""
+    sev = mistake_severity(tree, true, pred)
+    lca_depth = sev["lca_depth"].to_numpy()
+    d_true, d_pred = tree.depth[true], tree.depth[pred]
+    counted = np.where(lca_depth == 0, 0, 1)  # the LCA itself, unless it is the root
+    exact = sev["correct"].to_numpy()
+    l_true = d_true - lca_depth + counted
+    l_pred = d_pred - lca_depth + counted
+    return {
+        "h_inter": lca_depth,
+        "h_pred": d_pred,
+        "h_true": d_true,
+        "l_inter": np.where(exact, l_true, counted),
+        "l_sum": l_true + l_pred,
+        "exact": exact.astype(float),
+        "wrong": (~exact).astype(float),
+        "height": sev["lca_height"].to_numpy() * (~exact),
+    }
+
+
+def metrics(parts: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric for each row of item weights (1 row = the sample, more = resamples)."""
+    s = {k: weights @ v for k, v in parts.items()}
+    return {
+        "hP": s["h_inter"] / s["h_pred"],
+        "hR": s["h_inter"] / s["h_true"],
+        "hF": 2 * s["h_inter"] / (s["h_pred"] + s["h_true"]),
+        "lcaF": 2 * s["l_inter"] / s["l_sum"],
+        "exact": s["exact"] / weights.sum(axis=1),
+        "severity": s["height"] / s["wrong"],
+    }
+
+
+def resamples(n: int, seed: int) -> np.ndarray:
+    """N_BOOT rows of item counts (multinomial = resampling n items with replacement)."""
+    return np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=N_BOOT)
+
+
+def score(tree: Tree, predictions: pl.DataFrame, boot: np.ndarray) -> tuple[pl.DataFrame, dict]:
+    """Point values and 95% intervals per model; also the bootstrap draws, for differences."""
+    rows, draws = [], {}
+    ones = np.ones((1, boot.shape[1]))
+    for (model,), g in predictions.sort("item").group_by("model", maintain_order=True):
         t, p = g["true"].to_numpy(), g["pred"].to_numpy()
-        sev = mistake_severity(tree, t, p)
-        rows.append(
-            (
-                model,
-                hierarchical_prf(tree, t, p)["f1"],
-                lca_prf(tree, t, p)["f1"],
-                float((t == p).mean()),
-                float(sev["distance"].mean()),
-                float(sev.filter(~pl.col("correct"))["lca_height"].mean()),
-            )
+        parts = item_parts(tree, t, p)
+        point = {k: float(v[0]) for k, v in metrics(parts, ones).items()}
+        hprf, lprf = hierarchical_prf(tree, t, p), lca_prf(tree, t, p)
+        assert np.isclose(point["hF"], hprf["f1"]) and np.isclose(point["hP"], hprf["precision"])
+        assert np.isclose(point["lcaF"], lprf["f1"])
+        draws[model] = metrics(parts, boot)
+        for name, value in point.items():
+            low, high = np.nanpercentile(draws[model][name], [2.5, 97.5])
+            rows.append((model, name, value, low, high))
+    table = pl.DataFrame(
+        rows, schema=["model", "metric", "estimate", "ci_low", "ci_high"], orient="row"
+    )
+    return table, draws
+
+
+demo_items = demo.predictions["item"].n_unique()
+demo_scores, demo_draws = score(demo.tree, demo.predictions, resamples(demo_items, SEED))
+print(f"demo: {N_MODELS} models x {demo_items} items, {N_BOOT} paired bootstrap resamples")
+
+# %% [markdown]
+# ## 3. The demo: do the metrics rank the models by their planted ability?
+# The demo plants an ability per model (`demo.truth.abilities`, the column `theta`). The
+# table puts each model's planted ability next to its hF, lcaF, exact accuracy and mistake
+# severity (mean levels above the truth, over wrong answers: lower is better).
+
+# %%
+wide = demo_scores.with_columns(
+    pl.format(
+        "{} [{}, {}]",
+        pl.col("estimate").round(3),
+        pl.col("ci_low").round(3),
+        pl.col("ci_high").round(3),
+    ).alias("value")
+).pivot(on="metric", index="model", values="value")
+abilities = demo.truth.abilities.sort("theta", descending=True)
+demo_table = abilities.join(wide, on="model").select(
+    "model", "theta", "hP", "hR", "hF", "lcaF", "exact", "severity"
+)
+demo_table
+
+# %%
+hf = demo_scores.filter(pl.col("metric") == "hF").join(abilities, on="model")
+rho = spearmanr(hf["theta"], hf["estimate"]).statistic
+print(f"rank correlation of hF with the planted abilities: {rho:.3f}")
+planted = demo.truth.model_region_effects.filter(pl.col("delta") != 0)
+shares = demo.items["region"].value_counts(normalize=True)
+
+
+def region_effects(model: str) -> str:
+    """A model's planted model-by-region effects, with each region's share of the items."""
+    rows = planted.filter(model=model).join(shares, on="region").iter_rows(named=True)
+    text = ", ".join(
+        f"{r['region']} {r['delta']:+.1f} ({r['proportion']:.0%} of items)" for r in rows
+    )
+    return text or "none"
+
+
+order = abilities["model"].to_list()
+swaps = []
+for better, worse in pairwise(order):
+    diff = demo_draws[better]["hF"] - demo_draws[worse]["hF"]
+    point = hf.filter(model=better)["estimate"][0] - hf.filter(model=worse)["estimate"][0]
+    low, high = np.percentile(diff, [2.5, 97.5])
+    if point < 0:
+        print(
+            f"{better} (theta {abilities.filter(model=better)['theta'][0]:.2f}) scores hF "
+            f"{-point:.3f} below {worse} (theta {abilities.filter(model=worse)['theta'][0]:.2f}); "
+            f"paired 95% interval of the difference [{low:.3f}, {high:.3f}]"
+            + (" - includes 0: within sampling noise" if low <= 0 <= high else " - excludes 0")
         )
-    return pl.DataFrame(
-        rows,
-        schema=["model", "hF", "lcaF", "exact", "mean_distance", "mistake_severity"],
-        orient="row",
+        print(
+            f"    planted region effects: {better}: {region_effects(better)}; "
+            f"{worse}: {region_effects(worse)}"
+        )
+        away = demo.items.filter(
+            ~pl.col("region").is_in(
+                planted.filter(pl.col("model").is_in([better, worse]))["region"].to_list()
+            )
+        )["item"]
+        elsewhere = {
+            m: hierarchical_prf(demo.tree, g["true"].to_numpy(), g["pred"].to_numpy())["f1"]
+            for m in (better, worse)
+            for g in [demo.predictions.filter(model=m).filter(pl.col("item").is_in(away.to_list()))]
+        }
+        swaps.append((better, worse, low <= 0 <= high, elsewhere[better] > elsewhere[worse]))
+        print(
+            f"    on the {away.len()} items of the other regions: hF {better} "
+            f"{elsewhere[better]:.3f}, {worse} {elsewhere[worse]:.3f}"
+        )
+noise = sum(s[2] for s in swaps)
+print(
+    f"{len(swaps)} of {len(order) - 1} neighbouring pairs are ranked against their abilities "
+    f"({noise} within sampling noise, {len(swaps) - noise} beyond it)"
+)
+learned.append(
+    f"On the demo, hF ranks {N_MODELS} models with rank correlation {rho:.3f} to their planted "
+    f"abilities; {len(swaps)} of {len(order) - 1} neighbours swap places, "
+    f"{len(swaps) - noise} of them beyond sampling noise; on the items outside the two models' "
+    f"planted regions, {sum(s[3] for s in swaps)} of {len(swaps)} swapped pairs are back in "
+    "ability order."
+)
+
+# %% [markdown]
+# The planted ability `theta` is not the only thing the demo plants: every other model also
+# has a weak region (a planted model-by-region effect of -1.2 logits) and some have a home
+# region (+0.8), printed above for each swapped pair. A metric measures performance on *this*
+# mix of items, so a model with a slightly lower ability but no weak region (or a strong one)
+# can really score higher: when the paired interval of the difference excludes 0 the swap is
+# not sampling noise but this planted regional effect (the check on the items of the other
+# regions, printed above, shows whether the ability order returns there); when it includes 0
+# the two models are not told apart by these items. The chart shows each model's hF with its interval, labelled
+# with its planted ability; the dashed line is the mean hF of all models.
+
+# %%
+demo_chart = plot.forest_plot(
+    hf.with_columns(
+        group=pl.format("{} (theta {})", pl.col("model"), pl.col("theta").round(2)),
+        n=pl.lit(demo_items),
+    ).drop("model"),  # one colour: the labels name the models
+    title=f"Demo: hierarchical F1 with 95% bootstrap intervals ({N_BOOT} resamples)",
+    x_title="hF (set-based hierarchical F1)",
+)
+demo_chart
+
+# %% [markdown]
+# ## 4. Precision, recall and how far off the mistakes are
+# The demo's models sometimes stop early (answer a country instead of its admin1): that keeps
+# hierarchical precision up and takes recall down. Among wrong answers, the LCA height says
+# whether the model was nearly right (1 level: the right parent) or far off.
+
+# %%
+best, worst = order[0], order[-1]
+
+
+def severity_shares(tree: Tree, predictions: pl.DataFrame) -> pl.DataFrame:
+    """Share of each model's wrong answers by how many levels above the truth they leave it."""
+    frames = []
+    for (model,), g in predictions.group_by("model", maintain_order=True):
+        sev = mistake_severity(tree, g["true"].to_numpy(), g["pred"].to_numpy())
+        frames.append(sev.filter(~pl.col("correct")).with_columns(model=pl.lit(model)))
+    return (
+        pl.concat(frames)
+        .group_by("model", "lca_height")
+        .len()
+        .with_columns(share=pl.col("len") / pl.col("len").sum().over("model"))
+        .pivot(on="lca_height", index="model", values="share", sort_columns=True)
+        .fill_null(0.0)
     )
 
 
-demo_report = report(demo.predictions, demo.tree)
-minilm_report = report(experiment.predictions, experiment.tree)
-pl.concat([demo_report.head(4), minilm_report])
+demo_severity = severity_shares(
+    demo.tree, demo.predictions.filter(pl.col("model").is_in([best, worst]))
+)
+print("share of wrong answers by levels above the truth (1 = the right parent):")
+print(demo_severity)
+pr = demo_scores.filter(pl.col("model").is_in([best, worst]), pl.col("metric").is_in(["hP", "hR"]))
+print(pr)
+sev_best, sev_worst = (
+    demo_scores.filter(model=m, metric="severity")["estimate"][0] for m in (best, worst)
+)
+learned.append(
+    f"The demo's strongest model's mistakes leave the truth {sev_best:.2f} levels up on average, "
+    f"the weakest's {sev_worst:.2f}."
+)
 
 # %% [markdown]
-# The demo's models rank by their planted ability. For MiniLM, flat placement beats top-down:
-# an early wrong turn (the wrong region) dooms every deeper level of a top-down walk.
+# ## 5. A real model: MiniLM, flat vs top-down
+# MiniLM embeds each city's name and the names of World > region > sub-region > country >
+# admin1. *Flat* picks the most similar admin1 among all of them; *top-down* picks a region,
+# then a sub-region within it, and so on. Both always answer an admin1, so every predicted
+# path has the same depth as the true one and hP = hR = hF here; lcaF and the severity of
+# mistakes separate "wrong admin1 in the right country" from "wrong continent".
 
 # %%
-levels = per_level_scores(
-    experiment.tree,
-    *[
-        experiment.predictions.filter(pl.col("model") == "MiniLM flat")[c].to_numpy()
-        for c in ("true", "pred")
-    ],
+n_cities = experiment.items.height
+mini_scores, mini_draws = score(
+    experiment.tree, experiment.predictions, resamples(n_cities, SEED + 1)
 )
-levels
-
-# %%
-rows = []
-for (model,), g in experiment.predictions.group_by("model", maintain_order=True):
-    scores = per_level_scores(experiment.tree, g["true"].to_numpy(), g["pred"].to_numpy()).filter(
-        pl.col("depth") > 0
+mini_table = (
+    mini_scores.with_columns(
+        pl.format(
+            "{} [{}, {}]",
+            pl.col("estimate").round(3),
+            pl.col("ci_low").round(3),
+            pl.col("ci_high").round(3),
+        ).alias("value")
     )
-    rows.append(scores.with_columns(model=pl.lit(model)))
-by_depth = pl.concat(rows).with_columns(ci_low=pl.col("accuracy"), ci_high=pl.col("accuracy"))
-level_chart = plot.depth_curves(
-    by_depth,
-    title="MiniLM geolocation: accuracy by level",
-    depth_labels=["Region", "Sub-region", "Country", "Admin1"],
+    .pivot(on="metric", index="model", values="value")
+    .select("model", "hP", "hR", "hF", "lcaF", "exact", "severity")
 )
-level_chart
-
-# %% [markdown]
-# ## Real answer paths: EarthWhere
-# EarthWhere's street-level answers are address paths of varying depth. Suppose a geolocator
-# always stopped one level short of the answer: precision stays perfect, recall drops, and the
-# EarthWhere-style path score (consecutive right levels from the top over the path length) falls.
+print(f"MiniLM on {n_cities} real cities, {N_BOOT} paired bootstrap resamples")
+mini_table
 
 # %%
-ew = fetch_earthwhere().street_items.filter(pl.col("path").is_not_null())
-ew_tree = Tree.from_paths(ew["path"], root="World")
-true_nodes = ew_tree.find(ew["path"])
-early = np.where(ew_tree.depth[true_nodes] > 1, ew_tree.parent[true_nodes], true_nodes)
-print(hierarchical_prf(ew_tree, true_nodes, early))
-print("mean path score:", round(float(np.nanmean(path_score(ew_tree, true_nodes, early))), 3))
+mini_severity = severity_shares(experiment.tree, experiment.predictions)
+print("share of wrong answers by levels above the truth")
+print("(1 = right country, 2 = right sub-region, 3 = right region, 4 = wrong region):")
+print(mini_severity)
+gaps = {}
+for name in ("hF", "lcaF", "exact", "severity"):
+    diff = mini_draws["MiniLM flat"][name] - mini_draws["MiniLM top-down"][name]
+    point = (
+        mini_scores.filter(model="MiniLM flat", metric=name)["estimate"][0]
+        - mini_scores.filter(model="MiniLM top-down", metric=name)["estimate"][0]
+    )
+    low, high = np.nanpercentile(diff, [2.5, 97.5])
+    gaps[name] = (point, low, high)
+    print(f"flat - top-down {name}: {point:+.3f}  paired 95% interval [{low:+.3f}, {high:+.3f}]")
+far = {m: mini_severity.filter(model=m)["4"][0] for m in mini_severity["model"]}
+learned.append(
+    f"MiniLM flat - top-down on {n_cities} cities: hF {gaps['hF'][0]:+.3f} "
+    f"[{gaps['hF'][1]:+.3f}, {gaps['hF'][2]:+.3f}], lcaF {gaps['lcaF'][0]:+.3f} "
+    f"[{gaps['lcaF'][1]:+.3f}, {gaps['lcaF'][2]:+.3f}]; wrong-region mistakes: "
+    + ", ".join(f"{m} {s:.1%}" for m, s in far.items())
+    + "."
+)
+
+# %% [markdown]
+# A top-down walk that takes a wrong turn can never come back; flat placement can land in the
+# right country with the wrong admin1, or on a same-named admin1 anywhere in the world. Which
+# effect wins is measured, not assumed: below, each paired interval of the difference says
+# whether these cities tell the two strategies apart on that metric (for severity lower is
+# better). The chart puts the scores on a 0-1 scale side by side with their intervals.
+
+# %%
+for name, (point, low, high) in gaps.items():
+    better_is_lower = name == "severity"
+    if low <= 0 <= high:
+        verdict = "not told apart by these cities"
+    elif (point > 0) != better_is_lower:
+        verdict = "flat is better"
+    else:
+        verdict = "top-down is better"
+    print(f"{name:>8}: {verdict}")
+near = {m: mini_severity.filter(model=m)["1"][0] for m in mini_severity["model"]}
+print(
+    "wrong answers in the right country: "
+    + ", ".join(f"{m} {s:.1%}" for m, s in near.items())
+    + "; in the wrong region: "
+    + ", ".join(f"{m} {s:.1%}" for m, s in far.items())
+)
+
+# %%
+shown = mini_scores.filter(pl.col("metric").is_in(["hF", "lcaF", "exact"])).rename(
+    {"model": "strategy"}
+)
+y = alt.Y("metric:N", title=None, sort=["hF", "lcaF", "exact"])
+base = alt.Chart(shown)
+colour = alt.Color("strategy:N", title="Placement")
+mini_chart = alt.layer(
+    base.mark_rule().encode(
+        y=y,
+        yOffset="strategy:N",
+        x=alt.X("ci_low:Q", title="Score (95% bootstrap interval)", scale=alt.Scale(zero=False)),
+        x2="ci_high:Q",
+        color=colour,
+    ),
+    base.mark_point(filled=True, size=50).encode(
+        y=y,
+        yOffset="strategy:N",
+        x="estimate:Q",
+        color=colour,
+        tooltip=["strategy", "metric", "estimate", "ci_low", "ci_high"],
+    ),
+    title=f"MiniLM on {n_cities} cities: hierarchical scores, flat vs top-down",
+).properties(width=plot.SINGLE_COLUMN, height=150)
+mini_chart
+
+# %% [markdown]
+# ## What we learned
+
+# %%
+for line in learned:
+    print("-", line)
 
 # %%
 if EXPORT:
-    plot.save(level_chart, "03_minilm_levels", folder=FIG_DIR)
+    plot.save(demo_chart, "03_demo_hf", folder=FIG_DIR)
+    plot.save(mini_chart, "03_minilm_flat_vs_topdown", folder=FIG_DIR)

@@ -33,7 +33,10 @@ SMALL = {
             "02_mathvista_information",
         ],
     ),
-    "03_hierarchy_coherence.py": ({"N_CITIES": 200}, ["03_minilm_levels"]),
+    "03_hierarchy_coherence.py": (
+        {"N_ITEMS": 400, "N_CITIES": 200, "N_BOOT": 300},
+        ["03_demo_hf", "03_minilm_flat_vs_topdown"],
+    ),
     "04_regional_bias.py": (
         {"N_ITEMS": 300, "N_MODELS": 6, "N_BOOT": 200, "N_CITIES": 200},
         [
@@ -71,6 +74,13 @@ SMALL = {
 }
 #: What a notebook must print (regular expressions searched in its outputs' text).
 PRINTED = {
+    "03_hierarchy_coherence.py": [
+        r"hF by label: 0\.286   hF by node \(hierlab\): 0\.000",
+        r"rank correlation of hF with the planted abilities: -?[01]\.\d{3}",
+        r"\d+ of \d+ neighbouring pairs are ranked against their abilities",
+        r"flat - top-down hF: [+-]\d\.\d{3}  paired 95% interval \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]",
+        r"- MiniLM flat - top-down on \d+ cities",
+    ],
     "05_depth_degradation.py": [
         r"rank correlation of planted offsets and conditional accuracy: -?[01]\.\d\d",
         r"largest gap between label and path accuracy: \d\.\d{4}",
