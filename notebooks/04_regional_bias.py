@@ -176,7 +176,7 @@ learned.append(
     f"EarthWhere's {ew.country_items.height} country items cover {covered} of "
     f"{countries.height} M49 countries; relative to its share of countries, "
     f"{ratios['group'][-1]} has {ratios['ratio'][-1]:.2f}x its share of items and "
-    f"{ratios['group'][0]} {ratios['ratio'][0]:.2f}x ({ratios['items'][0]} items)."
+    f"{ratios['group'][0]} {ratios['ratio'][0]:.2f}x ({ratios['items'][0]} item(s))."
 )
 coverage_chart = plot.coverage_map(
     ew.country_items, title="EarthWhere (WhereCountry): items per country"
@@ -378,8 +378,9 @@ print(
 )
 print(het_minilm.table)
 learned.append(
-    f"All regions equal for cities of rank {largest} (both strategies): "
-    f"p = {het_minilm.p_value:.2g}."
+    f"Test that all regions are equal, cities of rank {largest}, both strategies: "
+    f"p = {het_minilm.p_value:.2g} - "
+    + ("rejected: regions differ." if het_minilm.p_value < 0.05 else "not rejected.")
 )
 
 # %% [markdown]
