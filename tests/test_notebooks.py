@@ -38,13 +38,14 @@ SMALL = {
         ["03_demo_hf", "03_minilm_flat_vs_topdown"],
     ),
     "04_regional_bias.py": (
-        {"N_ITEMS": 300, "N_MODELS": 6, "N_BOOT": 200, "N_CITIES": 200},
+        {"N_ITEMS": 300, "N_MODELS": 6, "N_BOOT": 200, "N_CITIES": 200, "MIN_GROUP": 10},
         [
             "04_demo_heatmap",
             "04_demo_forest",
             "04_demo_disparity",
             "04_earthwhere_coverage",
             "04_minilm_regions",
+            "04_minilm_failure_map",
         ],
     ),
     "05_depth_degradation.py": (
