@@ -222,7 +222,8 @@ def wright_map(
     named = min(label_top, ab.height)
     steps = np.arange(named) * gap
     label_y = np.minimum.accumulate(ab["theta"].to_numpy()[:named] + steps) - steps
-    lo = min(lo, float(label_y.min()) - gap if named else lo)
+    if named:
+        lo = min(lo, float(label_y.min()) - gap)
     scale = alt.Scale(domain=[lo, hi])
     labels = ab.head(named).with_columns(label_y=pl.Series(label_y), x0=pl.lit(14), x1=pl.lit(40))
     x_scale = alt.Scale(domain=[0, 150])
@@ -431,6 +432,18 @@ def profile_dots(
     )
 
 
+def _as_audit(audit: Any) -> ItemAudit:
+    """Return ``audit`` as an ItemAudit (a fit is audited with the defaults), or raise."""
+    if isinstance(audit, IRTFit):
+        return audit_items(audit)
+    if not isinstance(audit, ItemAudit):
+        raise InputTypeError(
+            f"`audit` must be an ItemAudit (from audit_items) or an IRTFit, got "
+            f"{type(audit).__name__}."
+        )
+    return audit
+
+
 def audit_plot(
     audit: Any,
     *,
@@ -466,13 +479,7 @@ def audit_plot(
     """
     import altair as alt
 
-    if isinstance(audit, IRTFit):
-        audit = audit_items(audit)
-    if not isinstance(audit, ItemAudit):
-        raise InputTypeError(
-            f"`audit` must be an ItemAudit (from audit_items) or an IRTFit, got "
-            f"{type(audit).__name__}."
-        )
+    audit = _as_audit(audit)
     frame = audit.rules.with_columns(
         label=pl.when(pl.col("kind") == "tested")
         .then(pl.col("rule"))
@@ -557,13 +564,7 @@ def audit_item_plot(
     """
     import altair as alt
 
-    if isinstance(audit, IRTFit):
-        audit = audit_items(audit)
-    if not isinstance(audit, ItemAudit):
-        raise InputTypeError(
-            f"`audit` must be an ItemAudit (from audit_items) or an IRTFit, got "
-            f"{type(audit).__name__}."
-        )
+    audit = _as_audit(audit)
     frame = limit(audit.items, "audit_item_plot")
     x_column, x_title = ("b", "Difficulty b") if "b" in frame.columns else ("mean", "Share correct")
     reasons = pl.col("reasons").list.join(", ")
