@@ -334,6 +334,7 @@ LAYERS: dict[str, int] = {
     "irt": 2,
     "taxonomy": 3,
     "depth": 3,
+    "hierarchical_scores": 3,
     "bias": 3,
     "leaderboard": 3,
     "datasets": 4,
