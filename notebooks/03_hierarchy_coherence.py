@@ -21,9 +21,9 @@
 #   shared upper levels earn nothing);
 # * mistake severity (how many levels above the truth a wrong answer leaves it).
 #
-# hierlab's metric functions return point values; every interval here is a seeded percentile
-# bootstrap over items computed in this notebook (one set of resampled items shared by all
-# models, so differences between models are paired). Two sources: the embedded **demo**
+# Every interval comes from `hierarchical_scores`: a seeded percentile bootstrap over items
+# (or clusters of items) shared by all models, so differences between models are paired.
+# Two sources: the embedded **demo**
 # (simulated models with planted abilities, so claims can be checked against the truth) and
 # the **real MiniLM predictions** of `hierlab.experiments.minilm_geolocation` (a sentence
 # model placing real cities from their names alone, flat or top-down; notebook 05 shows its
@@ -50,6 +50,7 @@ from hierlab import Tree, plot
 from hierlab.coherence import hierarchical_prf, lca_prf, mistake_severity
 from hierlab.datasets import load_demo
 from hierlab.experiments import minilm_geolocation
+from hierlab.hierarchical_scores import hierarchical_scores
 
 plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 pl.Config.set_tbl_rows(30)
@@ -83,78 +84,23 @@ learned.append(
 )
 
 # %% [markdown]
-# ## 2. Per-item parts of every metric, and a paired bootstrap
-# Every metric here is a ratio of sums over items, so it is computed from per-item parts:
-# hP = sum depth(LCA) / sum depth(pred), hR = sum depth(LCA) / sum depth(true); lcaF counts
-# each path from the LCA down (nothing when the LCA is the root); severity is the mean LCA
-# height over the wrong answers only. Resampling items with replacement (the same resamples
-# for every model) gives each metric's 95% percentile interval. The point values are checked
-# against hierlab's own functions.
-
+# ## 2. Every metric with a paired bootstrap
+# Every metric here is a ratio of sums over items (hP = sum depth(LCA) / sum depth(pred),
+# hR = sum depth(LCA) / sum depth(true); lcaF counts each path from the LCA down; severity
+# is the mean LCA height over the wrong answers only). `hierarchical_scores` resamples the
+# items with replacement - the same resamples for every model - and reports each metric's
+# 95% percentile interval; `difference(a, b)` gives paired differences. The point values
+# are checked against hierlab's metric functions.
 
 # %%
-def item_parts(tree: Tree, true: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
-    """Numerators and denominators of each metric, one value per item."""
-    sev = mistake_severity(tree, true, pred)
-    lca_depth = sev["lca_depth"].to_numpy()
-    d_true, d_pred = tree.depth[true], tree.depth[pred]
-    counted = np.where(lca_depth == 0, 0, 1)  # the LCA itself, unless it is the root
-    exact = sev["correct"].to_numpy()
-    l_true = d_true - lca_depth + counted
-    l_pred = d_pred - lca_depth + counted
-    return {
-        "h_inter": lca_depth,
-        "h_pred": d_pred,
-        "h_true": d_true,
-        "l_inter": np.where(exact, l_true, counted),
-        "l_sum": l_true + l_pred,
-        "exact": exact.astype(float),
-        "wrong": (~exact).astype(float),
-        "height": sev["lca_height"].to_numpy() * (~exact),
-    }
-
-
-def metrics(parts: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric for each row of item weights (1 row = the sample, more = resamples)."""
-    s = {k: weights @ v for k, v in parts.items()}
-    return {
-        "hP": s["h_inter"] / s["h_pred"],
-        "hR": s["h_inter"] / s["h_true"],
-        "hF": 2 * s["h_inter"] / (s["h_pred"] + s["h_true"]),
-        "lcaF": 2 * s["l_inter"] / s["l_sum"],
-        "exact": s["exact"] / weights.sum(axis=1),
-        "severity": s["height"] / s["wrong"],
-    }
-
-
-def resamples(n: int, seed: int) -> np.ndarray:
-    """N_BOOT rows of item counts (multinomial = resampling n items with replacement)."""
-    return np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=N_BOOT)
-
-
-def score(tree: Tree, predictions: pl.DataFrame, boot: np.ndarray) -> tuple[pl.DataFrame, dict]:
-    """Point values and 95% intervals per model; also the bootstrap draws, for differences."""
-    rows, draws = [], {}
-    ones = np.ones((1, boot.shape[1]))
-    for (model,), g in predictions.sort("item").group_by("model", maintain_order=True):
-        t, p = g["true"].to_numpy(), g["pred"].to_numpy()
-        parts = item_parts(tree, t, p)
-        point = {k: float(v[0]) for k, v in metrics(parts, ones).items()}
-        hprf, lprf = hierarchical_prf(tree, t, p), lca_prf(tree, t, p)
-        assert np.isclose(point["hF"], hprf["f1"]) and np.isclose(point["hP"], hprf["precision"])
-        assert np.isclose(point["lcaF"], lprf["f1"])
-        draws[model] = metrics(parts, boot)
-        for name, value in point.items():
-            low, high = np.nanpercentile(draws[model][name], [2.5, 97.5])
-            rows.append((model, name, value, low, high))
-    table = pl.DataFrame(
-        rows, schema=["model", "metric", "estimate", "ci_low", "ci_high"], orient="row"
-    )
-    return table, draws
-
-
+demo_result = hierarchical_scores(demo.tree, demo.predictions, n_boot=N_BOOT, seed=SEED)
+demo_scores = demo_result.to_polars()
+for (model,), g in demo.predictions.group_by("model"):
+    t, p = g["true"].to_numpy(), g["pred"].to_numpy()
+    point = dict(demo_scores.filter(model=model).select("metric", "estimate").rows())
+    assert np.isclose(point["hF"], hierarchical_prf(demo.tree, t, p)["f1"])
+    assert np.isclose(point["lcaF"], lca_prf(demo.tree, t, p)["f1"])
 demo_items = demo.predictions["item"].n_unique()
-demo_scores, demo_draws = score(demo.tree, demo.predictions, resamples(demo_items, SEED))
 print(f"demo: {N_MODELS} models x {demo_items} items, {N_BOOT} paired bootstrap resamples")
 
 # %% [markdown]
@@ -198,9 +144,12 @@ def region_effects(model: str) -> str:
 order = abilities["model"].to_list()
 swaps = []
 for better, worse in pairwise(order):
-    diff = demo_draws[better]["hF"] - demo_draws[worse]["hF"]
-    point = hf.filter(model=better)["estimate"][0] - hf.filter(model=worse)["estimate"][0]
-    low, high = np.percentile(diff, [2.5, 97.5])
+    point, low, high = (
+        demo_result.difference(better, worse)
+        .filter(metric="hF")
+        .select("estimate", "ci_low", "ci_high")
+        .row(0)
+    )
     if point < 0:
         print(
             f"{better} (theta {abilities.filter(model=better)['theta'][0]:.2f}) scores hF "
@@ -310,12 +259,22 @@ learned.append(
 # then a sub-region within it, and so on. Both always answer an admin1, so every predicted
 # path has the same depth as the true one and hP = hR = hF here; lcaF and the severity of
 # mistakes separate "wrong admin1 in the right country" from "wrong continent".
+#
+# Cities of one country are not independent items: they share the country's names, so a
+# model that misreads a country misplaces many of its cities at once. The bootstrap therefore
+# resamples countries (`cluster="country"`), which widens the intervals honestly; the item
+# bootstrap's narrower interval is printed for comparison.
 
 # %%
 n_cities = experiment.items.height
-mini_scores, mini_draws = score(
-    experiment.tree, experiment.predictions, resamples(n_cities, SEED + 1)
+mini_predictions = experiment.predictions.join(
+    experiment.items.select("item", "country"), on="item"
 )
+mini_result = hierarchical_scores(
+    experiment.tree, mini_predictions, cluster="country", n_boot=N_BOOT, seed=SEED + 1
+)
+mini_scores = mini_result.to_polars()
+by_item = hierarchical_scores(experiment.tree, mini_predictions, n_boot=N_BOOT, seed=SEED + 1)
 mini_table = (
     mini_scores.with_columns(
         pl.format(
@@ -328,7 +287,10 @@ mini_table = (
     .pivot(on="metric", index="model", values="value")
     .select("model", "hP", "hR", "hF", "lcaF", "exact", "severity")
 )
-print(f"MiniLM on {n_cities} real cities, {N_BOOT} paired bootstrap resamples")
+print(
+    f"MiniLM on {n_cities} real cities in {mini_result.n_units} countries, {N_BOOT} paired "
+    "bootstrap resamples of countries"
+)
 mini_table
 
 # %%
@@ -336,16 +298,21 @@ mini_severity = severity_shares(experiment.tree, experiment.predictions)
 print("share of wrong answers by levels above the truth")
 print("(1 = right country, 2 = right sub-region, 3 = right region, 4 = wrong region):")
 print(mini_severity)
-gaps = {}
-for name in ("hF", "lcaF", "exact", "severity"):
-    diff = mini_draws["MiniLM flat"][name] - mini_draws["MiniLM top-down"][name]
-    point = (
-        mini_scores.filter(model="MiniLM flat", metric=name)["estimate"][0]
-        - mini_scores.filter(model="MiniLM top-down", metric=name)["estimate"][0]
-    )
-    low, high = np.nanpercentile(diff, [2.5, 97.5])
-    gaps[name] = (point, low, high)
+gaps = {
+    row["metric"]: (row["estimate"], row["ci_low"], row["ci_high"])
+    for row in mini_result.difference("MiniLM flat", "MiniLM top-down")
+    .filter(pl.col("metric").is_in(["hF", "lcaF", "exact", "severity"]))
+    .iter_rows(named=True)
+}
+item_gap = (
+    by_item.difference("MiniLM flat", "MiniLM top-down").filter(metric="hF").row(0, named=True)
+)
+for name, (point, low, high) in gaps.items():
     print(f"flat - top-down {name}: {point:+.3f}  paired 95% interval [{low:+.3f}, {high:+.3f}]")
+print(
+    f"(resampling cities as independent items would give hF [{item_gap['ci_low']:+.3f}, "
+    f"{item_gap['ci_high']:+.3f}]: too narrow, since cities of one country fail together)"
+)
 far = {m: mini_severity.filter(model=m)["4"][0] for m in mini_severity["model"]}
 learned.append(
     f"MiniLM flat - top-down on {n_cities} cities: hF {gaps['hF'][0]:+.3f} "
@@ -391,7 +358,11 @@ mini_chart = alt.layer(
     base.mark_rule().encode(
         y=y,
         yOffset="strategy:N",
-        x=alt.X("ci_low:Q", title="Score (95% bootstrap interval)", scale=alt.Scale(zero=False)),
+        x=alt.X(
+            "ci_low:Q",
+            title="Score (95% bootstrap interval over countries)",
+            scale=alt.Scale(zero=False),
+        ),
         x2="ci_high:Q",
         color=colour,
     ),
