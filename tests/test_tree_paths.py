@@ -74,9 +74,9 @@ def test_hash_lookup_and_build_equal_the_exact_level_walk(tree: Tree) -> None:
         with pytest.raises(UnknownNodeError):
             t.find(absent)
     # building by hash equals building level by level
-    from hierlab.tree import _paths_to_list_series  # the shared parser of both builds
+    from hierlab.tree._paths import paths_to_list_series  # the shared parser of both builds
 
-    parsed = _paths_to_list_series(paths, "/")
+    parsed = paths_to_list_series(paths, "/")
     lengths = parsed.list.len().to_numpy()
     flat = parsed.explode()
     vocab = flat.unique(maintain_order=True)
@@ -89,10 +89,11 @@ def test_hash_lookup_and_build_equal_the_exact_level_walk(tree: Tree) -> None:
 
 def test_hash_collisions_fall_back_to_the_exact_walk(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a degenerate hash (every path collides) the results are still exact."""
-    import hierlab.tree as tree_module
+    from hierlab.tree import _core, _paths
 
-    monkeypatch.setattr(tree_module, "_HASH_BASE", np.uint64(0))
-    monkeypatch.setattr(tree_module, "_HASH_BASE_INV", np.uint64(0))
+    for module in (_core, _paths):  # both the build (paths) and the lookup (core) hash
+        monkeypatch.setattr(module, "HASH_BASE", np.uint64(0))
+        monkeypatch.setattr(module, "HASH_BASE_INV", np.uint64(0))
     paths = [("a", "b"), ("a", "c"), ("a", "b", "d"), ("a", "c", "d")]
     tree = Tree.from_paths(paths)
     assert tree.paths() == [("a",), ("a", "b"), ("a", "b", "d"), ("a", "c"), ("a", "c", "d")]

@@ -136,18 +136,18 @@ def test_blocked_range_minimum_lca_matches_naive(
     tree_and_input: tuple, data: st.DataObject
 ) -> None:
     """The linear-memory LCA used above 131,072 nodes, forced on small trees of many blocks."""
-    import hierlab.tree as tree_module
+    from hierlab.tree import _core as tree_module
 
     tree = tree_and_input[0]
     n = tree.n_nodes
     u = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=60)))
     v = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=len(u), max_size=len(u))))
     expected = np.array([naive_lca(tree, a, b) for a, b in zip(u, v, strict=True)])
-    dense = tree_module._DENSE_RMQ_NODES
-    tree_module._DENSE_RMQ_NODES = 0
+    dense = tree_module.DENSE_RMQ_NODES
+    tree_module.DENSE_RMQ_NODES = 0
     try:
         blocked = Tree(tree.parent, tree.label)  # fresh caches
         assert np.array_equal(blocked.lca(u, v), expected)
         assert np.array_equal(blocked.lca(v, u), expected)
     finally:
-        tree_module._DENSE_RMQ_NODES = dense
+        tree_module.DENSE_RMQ_NODES = dense
