@@ -476,3 +476,26 @@ def test_wright_map_labels_never_overlap_and_constant_items_are_counted() -> Non
     assert constant >= 5 and f"({constant} all right or wrong: omitted)" in title
     bars = spec["datasets"][right["data"]["name"]]
     assert len(bars) == 80 - constant  # the constant items are not in the histogram
+
+
+def test_icicle_labels_fit_their_bands() -> None:
+    tree = Tree.from_paths(
+        ["mathematics/algebra", "mathematics/geometry", "x/y"] + [f"z/{i}" for i in range(60)],
+        root="r",
+    )
+    chart = plot.icicle(tree, labels=True, width=400)
+    bands, text = chart.layer
+    assert text.mark.type == "text" and bands.mark.type == "rect"
+    frame = chart.data.filter(pl.col("shown") != "")  # the layers share one table
+    shown = dict(zip(frame["path"], frame["shown"], strict=True))
+    assert shown["r"] == "r" and shown["r / z"] == "z"
+    # "mathematics" spans 2/63 of 400 px (12.7 px): too narrow for 4 characters, unlabelled
+    assert "r / mathematics" not in shown
+    # every shown label fits its band (about 6 px per character, 6 px of padding)
+    room = (frame["x1"] - frame["x0"]) * 400 - 6
+    assert (frame["shown"].str.len_chars() * 6 <= room).all()
+    # a label longer than its band is cut with an ellipsis rather than overflowing
+    wide = plot.icicle(Tree.from_paths(["a" * 200, "b"], root="r"), labels=True, width=400)
+    cut = wide.data.filter(pl.col("depth") == 1)["shown"].to_list()
+    assert cut[0].endswith("…") and len(cut[0]) < 200 and cut[1] == "b"
+    assert plot.icicle(tree).to_dict()["mark"]["type"] == "rect"  # no labels by default

@@ -132,6 +132,7 @@ def icicle(
     title: str = "Taxonomy",
     color_title: str = "Value",
     width: int = DOUBLE_COLUMN,
+    labels: bool = False,
 ) -> Any:
     """Draw an icicle chart: one band per depth, each node as wide as its subtree's weight.
 
@@ -152,24 +153,33 @@ def icicle(
         Legend title of ``color``.
     width : int, default DOUBLE_COLUMN
         Chart width in pixels.
+    labels : bool, default False
+        Write each node's label in its band, shortened with "…" to the band's width;
+        bands too narrow for four characters stay unlabelled (their path is in the
+        tooltip).
 
     Returns
     -------
-    altair.Chart
+    altair.Chart or altair.LayerChart
+        A layer of the bands and their labels when ``labels=True``.
 
     Examples
     --------
     >>> t = Tree.from_paths(["a/b", "a/c"])
     >>> icicle(t).to_dict()["mark"]["type"]
     'rect'
+    >>> [layer["mark"]["type"] for layer in icicle(t, labels=True).to_dict()["layer"]]
+    ['rect', 'text']
     """
     import altair as alt
 
     tree = as_tree(tree)
     layout, value = _values(tree, tree_layout(tree, weight=weight, max_depth=max_depth), color)
     layout = limit(layout.with_columns(y0=pl.col("depth"), y1=pl.col("depth") + 1), "icicle")
+    if labels:
+        layout = _band_labels(layout, value, width)
     fill = _fill(value, color_title)
-    return (
+    bands = (
         alt.Chart(layout, title=title)
         .mark_rect(stroke="white", strokeWidth=0.5)
         .encode(
@@ -184,6 +194,50 @@ def icicle(
             + ([alt.Tooltip(f"{value}:Q", format=".3f")] if value else []),
         )
         .properties(width=width, height=40 * (int(layout["depth"].max()) + 1))
+    )
+    if not labels:
+        return bands
+    text = (
+        alt.Chart(layout)
+        .transform_filter(alt.datum.shown != "")
+        .mark_text(align="left", baseline="middle", dx=3, fontSize=9)
+        .encode(
+            x="x0:Q",
+            y=alt.Y("mid:Q", scale=alt.Scale(reverse=True)),
+            text="shown:N",
+            color=alt.Color("ink:N", scale=None),
+            tooltip=["path:N"],
+        )
+    )
+    return alt.layer(bands, text)
+
+
+#: Approximate width of one character of the 9-pixel label font, in pixels.
+_CHAR_PX = 6.0
+
+
+def _band_labels(layout: pl.DataFrame, value: str | None, width: int) -> pl.DataFrame:
+    """Add ``shown`` (the label cut to its band's width), ``mid`` and ``ink`` columns."""
+    room = ((pl.col("x1") - pl.col("x0")) * width - 6) / _CHAR_PX
+    fits = room.floor().cast(pl.Int64).clip(0, None)
+    label = pl.col("label")
+    shown = (
+        pl.when(fits < 4)
+        .then(pl.lit(""))
+        .when(label.str.len_chars() <= fits)
+        .then(label)
+        .otherwise(label.str.slice(0, fits - 1) + pl.lit("…"))
+    )
+    if value:  # viridis: dark at the low end, light at the high end
+        low, high = layout[value].min(), layout[value].max()
+        span = (high - low) if high is not None and low is not None and high > low else 1.0
+        dark = ((pl.col(value) - (low or 0.0)) / span < 0.5).fill_null(False)
+    else:  # blues by depth: light near the root, dark at depth
+        dark = pl.col("depth") > int(layout["depth"].max()) / 2
+    return layout.with_columns(
+        shown=shown,
+        mid=pl.col("depth") + 0.5,
+        ink=pl.when(dark).then(pl.lit("white")).otherwise(pl.lit("black")),
     )
 
 
