@@ -15,6 +15,14 @@ flags control the false discovery rate across items:
   multiple-choice item with a known number of options is modelled with its chance level
   as a guessing floor (through a conditional normal approximation). This works whatever
   prior the fit used, including one that allows negative discriminations.
+  Its power is close to the best possible for a rule that must learn each item's
+  difficulty from its own answers: with 23 models and 1,000 simulated items, ten of
+  them reversed, it finds 5.9 of 10 at a 5% false discovery rate when discriminations
+  are around 1, against 6.35 for the best such rule given the true abilities and the
+  true parameter distributions (9.4 against 9.5 when discriminations are around 2).
+  What separates it from an oracle that knows every item's difficulty (9.25 of 10) is
+  that knowledge, which more models would supply; a larger ``significance`` trades
+  false flags for keys found (7.15 of 10 at 0.1, 7.95 at 0.2).
 * **guessable** ("baseline right, strong wrong"): every baseline model is right while
   every strong model is wrong. Under the fitted model its probability is
   ``prod_b P_b * prod_s (1 - P_s)``, with each baseline's chance of being right raised

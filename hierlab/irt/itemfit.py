@@ -161,22 +161,31 @@ def _right_and_score(full: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np
     elsewhere; each step is integrated at once, so nothing of size J x Q x J is stored.
     """
     j, q = p.shape
-    upward = weights[None, :] * p * (p < 0.5)
-    downward = weights[None, :] * p * (p >= 0.5)
+    low = p < 0.5
+    upward = weights[None, :] * p * low
+    downward = weights[None, :] * p * ~low
     joint = np.zeros((j, j))
     # each direction only runs where it is stable; elsewhere its terms are neutral (and
     # weighted 0), so nothing overflows for items whose P(right) is near 0 or 1
-    low = p < 0.5
-    p_up, one_minus = np.where(low, p, 0.0), np.where(low, 1.0 - p, 1.0)
-    prev = np.zeros((j, q))
-    for s in range(j):  # the recursion is sequential over scores, vectorised over items
-        prev = np.maximum((full[None, :, s] - p_up * prev) / one_minus, 0.0)
-        joint[s] += (upward * prev).sum(axis=1)
-    q_down, p_down = np.where(low, 0.0, 1.0 - p), np.where(low, 1.0, p)
-    nxt = np.zeros((j, q))
+    p_up, inv_up = np.where(low, p, 0.0), 1.0 / np.where(low, 1.0 - p, 1.0)
+    q_down, inv_down = np.where(low, 0.0, 1.0 - p), 1.0 / np.where(low, 1.0, p)
+    by_score = np.ascontiguousarray(full.T)  # (J + 1, Q)
+    prev, scratch = np.zeros((j, q)), np.empty((j, q))
+    # the recursions are sequential over scores, vectorised over items; every step works
+    # in place (no temporaries of size J x Q), which halves the time for large J
+    for s in range(j):
+        np.multiply(p_up, prev, out=scratch)
+        np.subtract(by_score[s], scratch, out=prev)
+        prev *= inv_up
+        np.maximum(prev, 0.0, out=prev)
+        joint[s] += np.einsum("jq,jq->j", upward, prev)
+    prev[:] = 0.0
     for s in range(j, 0, -1):
-        nxt = np.maximum((full[None, :, s] - q_down * nxt) / p_down, 0.0)
-        joint[s - 1] += (downward * nxt).sum(axis=1)
+        np.multiply(q_down, prev, out=scratch)
+        np.subtract(by_score[s], scratch, out=prev)
+        prev *= inv_down
+        np.maximum(prev, 0.0, out=prev)
+        joint[s - 1] += np.einsum("jq,jq->j", downward, prev)
     return joint
 
 
