@@ -70,7 +70,7 @@ def simulate(n: int, j: int, seed: int):
     b = rng.normal(size=j)
     c = rng.uniform(0.1, 0.3, j)
     u = np.where(rng.random(j) < SHARE_CLEAN, 1.0, rng.uniform(0.8, 1.0, j))
-    p = response_probability(theta, a, b, c, u)
+    p = response_probability(theta, a, b, c, u=u)
     values = (rng.random((n, j)) < p).astype(float)
     m = ResponseMatrix(values, tuple(f"m{k}" for k in range(n)), tuple(f"i{k}" for k in range(j)))
     return m, theta, a, b, c, u
@@ -80,9 +80,9 @@ def evaluate(fit, theta, a, b, c, u) -> dict[str, float]:
     """Return the numbers of one fit against the truth."""
     it = fit.items
     m, sd = theta.mean(), theta.std()
-    p_true = response_probability(GRID, a * sd, (b - m) / sd, c, u)
+    p_true = response_probability(GRID, a * sd, (b - m) / sd, c, u=u)
     u_hat = it["u"].to_numpy() if "u" in it.columns else np.ones(len(u))
-    p_hat = response_probability(GRID, it["a"], it["b"], it["c"], u_hat)
+    p_hat = response_probability(GRID, it["a"], it["b"], it["c"], u=u_hat)
     curve = np.abs(p_hat - p_true).max(axis=0)
     ci = fit.item_intervals()
     out = {

@@ -157,7 +157,7 @@ class IRTFit(Result):
             return grm_category_probabilities(theta, params["a"], params["thresholds"])
         if "steps" in params:
             return gpcm_category_probabilities(theta, params["a"], params["steps"])
-        right = response_probability(theta, params["a"], params["b"], params["c"], params["u"])
+        right = response_probability(theta, params["a"], params["b"], params["c"], u=params["u"])
         return np.stack([1.0 - right, right], axis=2)
 
     def item_information(self, theta: Any) -> np.ndarray:
@@ -186,7 +186,7 @@ class IRTFit(Result):
             return grm_information(theta, params["a"], params["thresholds"])
         if "steps" in params:
             return gpcm_information(theta, params["a"], params["steps"])
-        return binary_item_information(theta, params["a"], params["b"], params["c"], params["u"])
+        return binary_item_information(theta, params["a"], params["b"], params["c"], u=params["u"])
 
     def vcov(self, items: Any = None, *, scale: str = "difficulty") -> pl.DataFrame:
         """Return the covariance matrix of the item parameters (full information).

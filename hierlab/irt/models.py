@@ -57,7 +57,7 @@ def _binary_parameters(
     )
 
 
-def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0, u: Any = 1.0) -> np.ndarray:
+def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0, *, u: Any = 1.0) -> np.ndarray:
     """Return P(correct) under the 4PL family for every ability and item.
 
     Parameters
@@ -88,7 +88,7 @@ def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0, u: Any = 1.0)
     return c + (u - c) * s
 
 
-def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0, u: Any = 1.0) -> np.ndarray:
+def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0, *, u: Any = 1.0) -> np.ndarray:
     """Return the Fisher information of each binary item at each ability.
 
     ``I = P'^2 / (P (1 - P))`` with ``P' = a (u - c) s (1 - s)``, ``s`` the logistic part:
@@ -284,7 +284,7 @@ def gpcm_information(theta: Any, a: Any, steps: Any) -> np.ndarray:
     return a[None, :] ** 2 * ((p * k**2).sum(axis=2) - mean**2)
 
 
-def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
+def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0, *, u: Any = 1.0) -> np.ndarray:
     """Return the expected number-correct score on a set of binary items at each ability.
 
     Parameters
@@ -297,6 +297,8 @@ def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
         Difficulties.
     c : float or array of float, shape (J,), default 0.0
         Guessing parameters.
+    u : float or array of float, shape (J,), default 1.0
+        Upper asymptotes (1 except for the 4PL).
 
     Returns
     -------
@@ -308,7 +310,7 @@ def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
     >>> expected_score(np.array([0.0]), np.array([1.0, 1.0]), np.array([0.0, 0.0])).tolist()
     [1.0]
     """
-    return response_probability(theta, a, b, c).sum(axis=1)
+    return response_probability(theta, a, b, c, u=u).sum(axis=1)
 
 
 def item_parameters(items: Any) -> dict[str, np.ndarray]:

@@ -196,7 +196,7 @@ def simulate_responses(
         categories = tuple(float(k) for k in range(n_categories))
     else:
         b = rng.normal(size=n_items)
-        p = response_probability(theta, a, b, c, u)
+        p = response_probability(theta, a, b, c, u=u)
         values = (rng.random((n_models, n_items)) < p).astype(float)
         categories = (0.0, 1.0)
     if missing:

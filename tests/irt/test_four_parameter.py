@@ -59,8 +59,8 @@ def test_4pl_recovers_its_parameters(sim, fit4):
     u_hat = it["u"].to_numpy()
     assert ((u_hat > it["c"].to_numpy()) & (u_hat < 1)).all()
     assert np.sqrt(np.mean((u_hat - sim.u) ** 2)) < RMSE_U_3000x10
-    p_true = response_probability(GRID, sim.a * sd, (sim.b - m) / sd, sim.c, sim.u)
-    p_hat = response_probability(GRID, it["a"], it["b"], it["c"], it["u"])
+    p_true = response_probability(GRID, sim.a * sd, (sim.b - m) / sd, sim.c, u=sim.u)
+    p_hat = response_probability(GRID, it["a"], it["b"], it["c"], u=it["u"])
     assert np.abs(p_hat - p_true).max() < CURVE_WORST_3000x10
     # ten items with guessing and ceilings measure ability coarsely: compare the abilities
     # with those scored under the true items (the best these responses allow)
@@ -100,7 +100,7 @@ def test_4pl_scoring_matches_brute_force_quadrature(sim, fit4):
     out = score(sub, fit4, estimators=("eap", "map", "ml", "wle"))
     it = fit4.items
     grid = np.linspace(-7, 7, 4001)
-    p = response_probability(grid, it["a"], it["b"], it["c"], it["u"])  # (G, J)
+    p = response_probability(grid, it["a"], it["b"], it["c"], u=it["u"])  # (G, J)
     x = sim.responses.values[:40]
     ll = x @ np.log(p).T + (1 - x) @ np.log1p(-p).T  # (N, G)
     post = ll - 0.5 * grid**2
