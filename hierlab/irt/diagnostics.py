@@ -272,18 +272,19 @@ class FitComparison(Result):
         return self.table
 
 
-_NESTING = {"rasch": 0, "1pl": 1, "2pl": 2, "3pl": 3}
+_NESTING = {"rasch": 0, "1pl": 1, "2pl": 2, "3pl": 3, "4pl": 4}
 
 
 def compare_fits(*fits: IRTFit) -> FitComparison:
     """Compare IRT fits of the same responses: AIC, BIC and likelihood-ratio tests.
 
-    Consecutive fits in the nesting order Rasch < 1PL < 2PL < 3PL are tested with the LR
+    Consecutive fits in the nesting order Rasch < 1PL < 2PL < 3PL < 4PL are tested with the LR
     statistic ``2 (ll_general - ll_restricted)`` against chi-square with the difference in
     parameters as degrees of freedom. With priors the log-likelihoods are evaluated at
     posterior modes, so the tests are approximate (fit with ``prior=None`` for textbook LR
-    tests). The 2PL-vs-3PL test puts guessing on its boundary (c = 0), where the
-    chi-square reference is conservative. When the general model's priors exclude the
+    tests). The 2PL-vs-3PL test puts guessing on its boundary (c = 0), and the 3PL-vs-4PL
+    test the upper asymptote on its boundary (u = 1), where the chi-square reference is
+    conservative. When the general model's priors exclude the
     restricted model (it then fits worse), the test is not defined: its statistic and
     p-value are NaN, ``note`` says why, and a HierlabWarning names the fix. (To compare
     AI models, look at the fit's ``abilities``.)
@@ -354,7 +355,8 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
                 warnings.warn(
                     f"compare_fits: {note}. Refit with priors that contain the smaller model "
                     "(for the 3PL a guessing prior with density at c = 0, e.g. "
-                    "Prior(guess_alpha=1, guess_beta=17)) or prior=None.",
+                    "Prior(guess_alpha=1, guess_beta=17)) or prior=None; the 4PL's prior on "
+                    "u has no density at u = 1, so compare it with the 3PL by AIC or BIC.",
                     HierlabWarning,
                     stacklevel=2,
                 )

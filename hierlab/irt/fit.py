@@ -42,7 +42,7 @@ DEFAULT = "default"
 
 # =========================================================================== fitting
 
-BINARY_MODELS = ("rasch", "1pl", "2pl", "3pl")
+BINARY_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl")
 SE_METHODS = ("louis", "oakes", "crossprod", "sandwich")
 
 
@@ -116,7 +116,7 @@ def _extreme_items(m: ResponseMatrix) -> np.ndarray:
 
 def fit_irt(
     responses: Any,
-    irt_model: Literal["rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm"] = "2pl",
+    irt_model: Literal["rasch", "1pl", "2pl", "3pl", "4pl", "grm", "gpcm", "pcm"] = "2pl",
     *,
     prior: Prior | str | None = DEFAULT,
     n_quadrature: int | None = None,
@@ -150,6 +150,18 @@ def fit_irt(
     scale. The 1PL is the same model with the abilities standardised (a common a =
     sigma).
 
+    **4PL**: ``P = c + (u - c) logistic(a (theta - b))``; the upper asymptote ``u`` (column
+    ``u``, intervals on the logit scale) lets strong models miss an item (a wrong key, an
+    ambiguous question). Its default prior Beta(12, 1.5) (mode 0.957) keeps ``u`` below
+    1 and lets the data move it: the ceiling, the slope and the difficulty of an item
+    trade off, and a few dozen models cannot separate them without a prior. It was
+    chosen by a seeded study against the simulation truth (``Prior`` gives the numbers):
+    at 30 models x 1,000 items the mean item-curve error (max over theta in [-3, 3] of
+    ``|P_hat - P_true|``) is 0.142 and the 95% intervals of u and b cover 0.985 and
+    0.951; at 3,000 x 10, 0.059, 1.00 and 0.93. ``global_fit`` (M2) does not take 4PL
+    fits; ``compare_fits`` does (by AIC and BIC: the prior excludes u = 1, so the
+    likelihood-ratio test against the 3PL may be undefined).
+
     **GPCM and PCM** (partial credit): ``P(X = k) / P(X = k - 1) = exp(a (theta - s_k))``
     with step difficulties ``s_k`` (columns ``s1, s2, ...``; intercepts ``d_k = -a s_k``)
     that need not be ordered, unlike the GRM's thresholds. The PCM has one discrimination
@@ -163,10 +175,11 @@ def fit_irt(
     responses : ResponseMatrix, polars/pandas DataFrame or 2-D array
         Models are rows, items are columns, missing is NaN (anything
         :func:`~hierlab.irt.as_response_matrix` accepts).
-    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm"}, default "2pl"
+    irt_model : {"rasch", "1pl", "2pl", "3pl", "4pl", "grm", "gpcm", "pcm"}, default "2pl"
         Rasch (a = 1, latent SD estimated), 1PL (one common a), 2PL, 3PL (with
-        guessing); for ordinal or partial-credit scores the graded response model, the
-        generalized partial credit model or the partial credit model (common a).
+        guessing), 4PL (guessing and an upper asymptote ``u < 1``); for ordinal or
+        partial-credit scores the graded response model, the generalized partial credit
+        model or the partial credit model (common a).
     prior : Prior, None or "default", default "default"
         Weak priors on the item parameters (see :class:`~hierlab.irt.Prior`), relative
         to the latent scale; None for plain maximum likelihood. Items that every model
@@ -325,6 +338,7 @@ def _n_free(irt_model: str, n_items: int, n_categories: int) -> int:
         "1pl": 1,
         "2pl": 2,
         "3pl": 3,
+        "4pl": 4,
         "grm": n_categories,
         "gpcm": n_categories,
         "pcm": n_categories - 1,

@@ -44,7 +44,7 @@ class IRTFit(Result):
     Attributes
     ----------
     irt_model : str
-        "rasch", "1pl", "2pl", "3pl" or "grm".
+        "rasch", "1pl", "2pl", "3pl", "4pl", "grm", "gpcm" or "pcm".
     items : polars.DataFrame
         One row per item: ``item``, the parameters (``a``, ``b``, ``c`` or GRM thresholds
         ``b1, b2, ...``), their standard errors (``a_se`` ...), the intercept ``d`` and
@@ -157,7 +157,7 @@ class IRTFit(Result):
             return grm_category_probabilities(theta, params["a"], params["thresholds"])
         if "steps" in params:
             return gpcm_category_probabilities(theta, params["a"], params["steps"])
-        right = response_probability(theta, params["a"], params["b"], params["c"])
+        right = response_probability(theta, params["a"], params["b"], params["c"], u=params["u"])
         return np.stack([1.0 - right, right], axis=2)
 
     def item_information(self, theta: Any) -> np.ndarray:
@@ -186,7 +186,7 @@ class IRTFit(Result):
             return grm_information(theta, params["a"], params["thresholds"])
         if "steps" in params:
             return gpcm_information(theta, params["a"], params["steps"])
-        return binary_item_information(theta, params["a"], params["b"], params["c"])
+        return binary_item_information(theta, params["a"], params["b"], params["c"], u=params["u"])
 
     def vcov(self, items: Any = None, *, scale: str = "difficulty") -> pl.DataFrame:
         """Return the covariance matrix of the item parameters (full information).
@@ -276,7 +276,7 @@ class IRTFit(Result):
                 if name == "a" and log_a:
                     spread = np.exp(z * se / est)
                     low, high, kind = est / spread, est * spread, "log"
-                elif name == "c":
+                elif name in ("c", "u"):
                     logit = np.log(est / (1 - est))
                     half = z * se / (est * (1 - est))
                     low = 1 / (1 + np.exp(-(logit - half)))

@@ -1,7 +1,8 @@
 """Item response functions and Fisher information, vectorised over abilities and items.
 
-Binary models share one form, the 3PL: ``P(theta) = c + (1 - c) / (1 + exp(-a (theta - b)))``
-(the 2PL has ``c = 0``; the 1PL a common ``a``; the Rasch model ``a = 1``). The graded
+Binary models share one form, the 4PL: ``P(theta) = c + (u - c) / (1 + exp(-a (theta - b)))``
+(the 3PL has ``u = 1``; the 2PL also ``c = 0``; the 1PL a common ``a``; the Rasch model
+``a = 1``). The graded
 response model (GRM) has ordered thresholds ``b_1 < ... < b_{K-1}`` and
 ``P(X >= k) = 1 / (1 + exp(-a (theta - b_k)))``. The generalized partial credit model
 (GPCM) has step difficulties ``s_1, ..., s_{K-1}`` (not necessarily ordered) and
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from hierlab._tables import as_float_array, as_polars, require_columns
-from hierlab.errors import InputShapeError
+from hierlab.errors import InputShapeError, InvalidValueError, format_items
 
 __all__ = [
     "IRT_MODELS",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 #: The IRT models hierlab fits (the values of ``irt_model=``).
-IRT_MODELS = ("rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm")
+IRT_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl", "grm", "gpcm", "pcm")
 
 #: The models for ordinal or partial-credit scores (K >= 2 categories).
 GRADED_MODELS = ("grm", "gpcm", "pcm")
@@ -45,18 +46,19 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _binary_parameters(
-    theta: Any, a: Any, b: Any, c: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    theta: Any, a: Any, b: Any, c: Any, u: Any = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return (
         as_float_array(theta, "`theta`", ndim=1),
         as_float_array(a, "`a`"),
         as_float_array(b, "`b`"),
         as_float_array(c, "`c`"),
+        as_float_array(u, "`u`"),
     )
 
 
-def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
-    """Return P(correct) under the 3PL family for every ability and item.
+def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0, *, u: Any = 1.0) -> np.ndarray:
+    """Return P(correct) under the 4PL family for every ability and item.
 
     Parameters
     ----------
@@ -67,7 +69,9 @@ def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray
     b : array of float, shape (J,)
         Difficulties.
     c : float or array of float, shape (J,), default 0.0
-        Guessing parameters (0 except for the 3PL).
+        Guessing parameters, the lower asymptotes (0 except for the 3PL and 4PL).
+    u : float or array of float, shape (J,), default 1.0
+        Upper asymptotes (1 except for the 4PL).
 
     Returns
     -------
@@ -79,16 +83,17 @@ def response_probability(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray
     >>> response_probability(np.array([0.0]), np.array([1.0]), np.array([0.0])).tolist()
     [[0.5]]
     """
-    theta, a, b, c = _binary_parameters(theta, a, b, c)
+    theta, a, b, c, u = _binary_parameters(theta, a, b, c, u)
     s = _sigmoid(a * (theta[:, None] - b))
-    return c + (1.0 - c) * s
+    return c + (u - c) * s
 
 
-def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
+def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0, *, u: Any = 1.0) -> np.ndarray:
     """Return the Fisher information of each binary item at each ability.
 
-    ``I = a^2 (P - c)^2 (1 - P) / ((1 - c)^2 P)`` (Birnbaum); for ``c = 0`` this is
-    ``a^2 P (1 - P)``.
+    ``I = P'^2 / (P (1 - P))`` with ``P' = a (u - c) s (1 - s)``, ``s`` the logistic part:
+    Birnbaum's ``a^2 (P - c)^2 (1 - P) / ((1 - c)^2 P)`` for ``u = 1``, ``a^2 P (1 - P)``
+    for ``c = 0, u = 1``.
 
     Parameters
     ----------
@@ -100,6 +105,8 @@ def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
         Difficulties.
     c : float or array of float, shape (J,), default 0.0
         Guessing parameters.
+    u : float or array of float, shape (J,), default 1.0
+        Upper asymptotes.
 
     Returns
     -------
@@ -111,9 +118,11 @@ def item_information(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
     >>> float(item_information(np.array([0.0]), np.array([2.0]), np.array([0.0]))[0, 0])
     1.0
     """
-    theta, a, b, c = _binary_parameters(theta, a, b, c)
-    p = response_probability(theta, a, b, c)
-    return a**2 * (p - c) ** 2 * (1.0 - p) / ((1.0 - c) ** 2 * p)
+    theta, a, b, c, u = _binary_parameters(theta, a, b, c, u)
+    s = _sigmoid(a * (theta[:, None] - b))
+    p = np.clip(c + (u - c) * s, 1e-300, None)
+    q = np.clip((1.0 - u) + (u - c) * (1.0 - s), 1e-300, None)
+    return (a * (u - c) * s * (1.0 - s)) ** 2 / (p * q)
 
 
 def _graded_parameters(theta: Any, a: Any, thresholds: Any) -> tuple[np.ndarray, ...]:
@@ -275,7 +284,7 @@ def gpcm_information(theta: Any, a: Any, steps: Any) -> np.ndarray:
     return a[None, :] ** 2 * ((p * k**2).sum(axis=2) - mean**2)
 
 
-def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
+def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0, *, u: Any = 1.0) -> np.ndarray:
     """Return the expected number-correct score on a set of binary items at each ability.
 
     Parameters
@@ -288,6 +297,8 @@ def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
         Difficulties.
     c : float or array of float, shape (J,), default 0.0
         Guessing parameters.
+    u : float or array of float, shape (J,), default 1.0
+        Upper asymptotes (1 except for the 4PL).
 
     Returns
     -------
@@ -299,14 +310,15 @@ def expected_score(theta: Any, a: Any, b: Any, c: Any = 0.0) -> np.ndarray:
     >>> expected_score(np.array([0.0]), np.array([1.0, 1.0]), np.array([0.0, 0.0])).tolist()
     [1.0]
     """
-    return response_probability(theta, a, b, c).sum(axis=1)
+    return response_probability(theta, a, b, c, u=u).sum(axis=1)
 
 
 def item_parameters(items: Any) -> dict[str, np.ndarray]:
     """Return the parameters of an items table (a fit's ``items``) as arrays.
 
     Binary models: ``a`` (1 where the table has no ``a`` column, as for the Rasch model),
-    ``b``, ``c`` (0 without a ``c`` column) and the intercept ``d`` (the table's ``d``
+    ``b``, ``c`` (0 without a ``c`` column), ``u`` (1 without a ``u`` column) and the
+    intercept ``d`` (the table's ``d``
     column, or ``-a b``). The graded response model (columns ``b1, b2, ...``): ``a`` and
     ``thresholds`` of shape (J, K - 1). The GPCM and PCM (step difficulties ``s1, s2,
     ...``): ``a`` and ``steps`` of shape (J, K - 1).
@@ -320,13 +332,16 @@ def item_parameters(items: Any) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray
-        ``a, b, c, d`` for binary models; ``a, thresholds`` for the GRM; ``a, steps``
+        ``a, b, c, d, u`` for binary models; ``a, thresholds`` for the GRM; ``a, steps``
         for the GPCM and PCM.
 
     Raises
     ------
     InputShapeError
         The table has no ``b``, ``b1`` or ``s1`` column.
+    InvalidValueError
+        A guessing parameter ``c`` outside [0, 1), an upper asymptote ``u`` outside
+        (0, 1], or ``u <= c`` (the item's curve would not rise).
 
     Examples
     --------
@@ -368,4 +383,14 @@ def item_parameters(items: Any) -> dict[str, np.ndarray]:
     b = column("b", ones)
     d = column("d", -a * b)
     d = np.where(np.isnan(d), -a * b, d)
-    return {"a": a, "b": b, "c": column("c", np.zeros(table.height)), "d": d}
+    c = column("c", np.zeros(table.height))
+    u = column("u", ones)
+    wrong = (c < 0) | (c >= 1) | (u <= 0) | (u > 1) | (u <= c)  # NaN (an item set aside) passes
+    if wrong.any():
+        names = table["item"].to_list() if "item" in table.columns else np.arange(table.height)
+        raise InvalidValueError(
+            f"The items table has {int(wrong.sum())} item(s) whose asymptotes are not "
+            f"0 <= c < u <= 1: {format_items(np.asarray(names, dtype=object)[wrong].tolist())}. "
+            "Guessing c is the lower asymptote and u the upper one, both probabilities."
+        )
+    return {"a": a, "b": b, "c": c, "d": d, "u": u}

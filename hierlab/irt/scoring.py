@@ -60,15 +60,15 @@ def _derivatives(
         dpr = pr * g
         d2pr = pr * (g**2 - a**2 * var)
     elif "thresholds" not in params:
-        c, d = params["c"], params["d"]
+        c, d, u = params["c"], params["d"], params.get("u", 1.0)
         s = _sigmoid(th * a + d)  # (N, G, J)
-        p = c + (1 - c) * s
+        p = c + (u - c) * s
         one = (x == 1)[:, None, :]
         if order == 0:
             pr = np.clip(np.where(one, p, 1 - p), 1e-300, None)
             return np.where(obs[:, None, :], np.log(pr), 0.0).sum(axis=2), None, None
-        dp = a * (1 - c) * s * (1 - s)
-        d2p = a**2 * (1 - c) * s * (1 - s) * (1 - 2 * s)
+        dp = a * (u - c) * s * (1 - s)
+        d2p = a**2 * (u - c) * s * (1 - s) * (1 - 2 * s)
         pr = np.where(one, p, 1 - p)
         dpr = np.where(one, dp, -dp)
         d2pr = np.where(one, d2p, -d2p)
@@ -358,9 +358,11 @@ def _information(params: dict[str, np.ndarray], obs: np.ndarray, theta: np.ndarr
             deriv = np.concatenate([pad, w], axis=3) - np.concatenate([w, pad], axis=3)
             info = (deriv**2 / probs).sum(axis=3)
         else:
-            c, d = params["c"], params["d"]
-            p = c + (1 - c) * _sigmoid(th[..., None] * a + d)
-            info = a**2 * (p - c) ** 2 * (1 - p) / ((1 - c) ** 2 * np.clip(p, 1e-300, None))
+            c, d, u = params["c"], params["d"], params.get("u", 1.0)
+            sg = _sigmoid(th[..., None] * a + d)
+            p = np.clip(c + (u - c) * sg, 1e-300, None)
+            q = np.clip((1 - u) + (u - c) * (1 - sg), 1e-300, None)
+            info = (a * (u - c) * sg * (1 - sg)) ** 2 / (p * q)
         out[s : s + rows] = (info * obs[s : s + rows, None, :]).sum(axis=2)
     return out
 
@@ -427,7 +429,7 @@ def score(
         The fitted model whose items score the responses.
     items : polars or pandas DataFrame, optional
         Instead of ``fit``: fixed external item parameters, one row per item with
-        ``item`` and ``a``, ``b`` (and ``c``) for binary items, or ``a, b1, b2, ...``
+        ``item`` and ``a``, ``b`` (and ``c``, ``u``) for binary items, or ``a, b1, b2, ...``
         for graded-response items scored 0..K-1, or ``a, s1, s2, ...`` (step
         difficulties) for GPCM/PCM items (``a`` defaults to 1).
     latent_sd : float, optional
@@ -509,7 +511,7 @@ def _check_item_names(table: pl.DataFrame) -> None:
     params = [
         c
         for c in table.columns
-        if c in ("a", "b", "c") or (c[:1] in ("b", "s") and c[1:].isdigit())
+        if c in ("a", "b", "c", "u") or (c[:1] in ("b", "s") and c[1:].isdigit())
     ]
     bad = [c for c in params if not table[c].dtype.is_numeric()]
     if bad:

@@ -40,7 +40,9 @@ class Simulation(Result):
         True difficulties, shape (n_items,); the GRM thresholds or the GPCM/PCM step
         difficulties, shape (n_items, K - 1).
     c : numpy.ndarray
-        True guessing parameters, shape (n_items,) (zeros unless 3PL).
+        True guessing parameters, shape (n_items,) (zeros unless 3PL or 4PL).
+    u : numpy.ndarray
+        True upper asymptotes, shape (n_items,) (ones unless 4PL).
 
     Examples
     --------
@@ -55,6 +57,7 @@ class Simulation(Result):
     a: np.ndarray
     b: np.ndarray
     c: np.ndarray
+    u: np.ndarray | None = None
 
     def summary(self) -> Summary:
         """Summarise the simulation: sizes, missing share and the true parameters.
@@ -88,7 +91,7 @@ class Simulation(Result):
         Returns
         -------
         polars.DataFrame
-            ``item, a, b, c`` (GRM: ``item, a, b1, ..., b{K-1}``; GPCM and PCM:
+            ``item, a, b, c`` (4PL: ``item, a, b, c, u``; GRM: ``item, a, b1, ..., b{K-1}``; GPCM and PCM:
             ``item, a, s1, ..., s{K-1}``, the step difficulties, so that the table scores
             with :func:`~hierlab.irt.score`).
 
@@ -103,6 +106,8 @@ class Simulation(Result):
             columns |= {f"{prefix}{k + 1}": self.b[:, k] for k in range(self.b.shape[1])}
         else:
             columns |= {"b": self.b, "c": self.c}
+            if self.irt_model == "4pl" and self.u is not None:
+                columns["u"] = self.u
         return pl.DataFrame(columns)
 
 
@@ -126,8 +131,10 @@ def simulate_responses(
     """Draw abilities ~ N(0, 1), item parameters, and responses under an IRT model.
 
     Discriminations are lognormal(0, 0.3) (1 for Rasch; one common value for the 1PL and
-    PCM), difficulties N(0, 1), guessing Uniform(0.1, 0.3) for the 3PL, GRM thresholds
-    and GPCM/PCM step difficulties sorted normals. ``missing`` deletes that share of cells completely at random.
+    PCM), difficulties N(0, 1), guessing Uniform(0.1, 0.3) for the 3PL and 4PL, upper
+    asymptotes for the 4PL 1 for 30% of the items and Uniform(0.8, 1) for the others,
+    GRM thresholds and GPCM/PCM step difficulties sorted normals. ``missing`` deletes that
+    share of cells completely at random.
 
     Parameters
     ----------
@@ -135,7 +142,7 @@ def simulate_responses(
         Number of models (rows).
     n_items : int
         Number of items (columns).
-    irt_model : {"rasch", "1pl", "2pl", "3pl", "grm", "gpcm", "pcm"}, default "2pl"
+    irt_model : {"rasch", "1pl", "2pl", "3pl", "4pl", "grm", "gpcm", "pcm"}, default "2pl"
         The model that generates the responses.
     missing : float, default 0.0
         Share of cells deleted at random, in [0, 1).
@@ -174,7 +181,10 @@ def simulate_responses(
         a = np.ones(n_items)
     elif irt_model in ("1pl", "pcm"):
         a = np.full(n_items, float(a[0]))
-    c = rng.uniform(0.1, 0.3, n_items) if irt_model == "3pl" else np.zeros(n_items)
+    c = rng.uniform(0.1, 0.3, n_items) if irt_model in ("3pl", "4pl") else np.zeros(n_items)
+    u = np.ones(n_items)
+    if irt_model == "4pl":  # 30% clean items, the others missed by some strong models
+        u = np.where(rng.random(n_items) < 0.3, 1.0, rng.uniform(0.8, 1.0, n_items))
     if irt_model in ("grm", "gpcm", "pcm"):
         b = np.sort(rng.normal(size=(n_items, n_categories - 1)), axis=1)
         if irt_model == "grm":
@@ -186,9 +196,8 @@ def simulate_responses(
         categories = tuple(float(k) for k in range(n_categories))
     else:
         b = rng.normal(size=n_items)
-        values = (rng.random((n_models, n_items)) < response_probability(theta, a, b, c)).astype(
-            float
-        )
+        p = response_probability(theta, a, b, c, u=u)
+        values = (rng.random((n_models, n_items)) < p).astype(float)
         categories = (0.0, 1.0)
     if missing:
         values[rng.random(values.shape) < missing] = np.nan
@@ -198,4 +207,4 @@ def simulate_responses(
         items=tuple(f"item_{j}" for j in range(n_items)),
         categories=categories,
     )
-    return Simulation(irt_model=irt_model, responses=responses, theta=theta, a=a, b=b, c=c)
+    return Simulation(irt_model=irt_model, responses=responses, theta=theta, a=a, b=b, c=c, u=u)

@@ -297,7 +297,7 @@ def test_information_criteria_and_summary() -> None:
 def test_bad_model_names() -> None:
     sim = simulate_responses(50, 5, seed=1)
     with pytest.raises(InvalidValueError, match="Unknown irt_model"):
-        fit_irt(sim.responses, "4pl")
+        fit_irt(sim.responses, "5pl")
     with pytest.raises(InputTypeError, match="prior"):
         fit_irt(sim.responses, prior="weak")
     with pytest.raises(InvalidValueError, match="backend"):
