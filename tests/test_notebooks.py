@@ -75,6 +75,14 @@ SMALL = {
 }
 #: What a notebook must print (regular expressions searched in its outputs' text).
 PRINTED = {
+    "00_quickstart.py": [
+        r"two nodes labelled 'Paris': ids \d+ and \d+, 7 edges apart",
+        r"find_label\('Paris'\) -> AmbiguousLabelError",
+        r"items every model got right: \d+, every model got wrong: \d+; fitting the other \d+",
+        r"rank correlation of estimated and planted ability: -?[01]\.\d{3}",
+        r"Aurora at City: 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]",
+        r"- The 2PL recovers the planted order",
+    ],
     "03_hierarchy_coherence.py": [
         r"hF by label: 0\.286   hF by node \(hierlab\): 0\.000",
         r"rank correlation of hF with the planted abilities: -?[01]\.\d{3}",
@@ -102,6 +110,8 @@ PRINTED = {
         r"scorer and tree agree on \d+\.\d% of \d+ placed answers",
     ],
 }
+#: Notebooks that must run without a single warning (nothing written to stderr).
+SILENT = {"00_quickstart.py"}
 #: Notebooks that need no real data (embedded demo only).
 OFFLINE = {"00_quickstart.py", "06_your_own_results.py"}
 
@@ -124,18 +134,22 @@ def test_notebook_runs_and_exports(name: str, tmp_path, request) -> None:
         {**params, "FIG_DIR": str(tmp_path), "EXPORT": True},
         output=tmp_path / "out.ipynb",
     )
-    if name in PRINTED:
+    if name in PRINTED or name in SILENT:
         import re
 
         import nbformat
 
-        printed = "\n".join(
-            output.get("text", "")
+        outputs = [
+            output
             for cell in nbformat.read(executed, as_version=4).cells
             for output in cell.get("outputs", [])
-        )
-        for pattern in PRINTED[name]:
+        ]
+        printed = "\n".join(output.get("text", "") for output in outputs)
+        for pattern in PRINTED.get(name, []):
             assert re.search(pattern, printed), pattern
+        if name in SILENT:
+            stderr = [o.get("text", "") for o in outputs if o.get("name") == "stderr"]
+            assert not stderr, stderr
     for fig in figures:
         for ext in ("svg", "png"):
             assert (tmp_path / f"{fig}.{ext}").stat().st_size > 1000, f"{fig}.{ext}"
