@@ -31,6 +31,7 @@ SMALL = {
             "02_mathvista_wright_map",
             "02_mathvista_profiles",
             "02_mathvista_information",
+            "02_chembench_labels",
         ],
     ),
     "03_hierarchy_coherence.py": (
@@ -82,6 +83,19 @@ PRINTED = {
         r"rank correlation of estimated and planted ability: -?[01]\.\d{3}",
         r"Aurora at City: 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]",
         r"- The 2PL recovers the planted order",
+    ],
+    "02_fitting_psychometric_models.py": [
+        r"lowest AIC: \dpl, lowest BIC: \dpl",
+        r"Spearman\(ability, accuracy\) = -?[01]\.\d{3}",
+        r"reversed key: \d+ flagged, \d+\.\d expected by chance \(\d+-\d+\) -> ",
+        r"questions per taxonomy depth: \{3: 1000\}",
+        r"multiple-choice vs free-form: difficulty [+-]\d\.\d\d logits \[[+-]\d\.\d\d, [+-]\d\.\d\d\]",
+        r"task, beyond format: Wald chi2 = \d+\.\d on 4 df, p = \S+; source, beyond its task "
+        r"and format: chi2 = \d+\.\d on \d+ df",
+        r"Spearman\(label, fitted difficulty\) = -?[01]\.\d{3} \[-?[01]\.\d{3}, -?[01]\.\d{3}\]",
+        r"P\(hard fitted harder than intermediate\) = [01]\.\d{3}",
+        r"label medians in the labels' order: (True|False)",
+        r"- Explanatory IRT: questions sit at 1 taxonomy depth",
     ],
     "03_hierarchy_coherence.py": [
         r"hF by label: 0\.286   hF by node \(hierlab\): 0\.000",
