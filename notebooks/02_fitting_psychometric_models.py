@@ -279,7 +279,9 @@ freq_right = (
     .sum_horizontal()
     .item()
 )
-yes_key = mv.items.filter(pl.col("item").is_in(reversed_items) & (pl.col("answer") == "Yes")).height
+yes_key = mv.items.filter(
+    pl.col("item").is_in(reversed_items.to_list()) & (pl.col("answer") == "Yes")
+).height
 print(
     f"reversed-key flags: {reversed_items.len()}; the frequent-guess baseline answers {freq_right:.0f} "
     f"of them correctly; {yes_key} have the key 'Yes'"
@@ -657,6 +659,13 @@ label_chart = (
     )
 )
 label_chart
+
+# %% [markdown]
+# Reading it: a pair of labels orders the fitted difficulties when its printed probability
+# is well above 0.5 and its test rejects; a probability near 0.5 means that label carries
+# no information about how hard the 22 LLMs found the questions. The rank correlation says
+# how much of the fitted ordering the three labels explain overall; a label with few
+# questions (the printed n) can only show a large difference.
 
 # %% [markdown]
 # ## 11. Informative subsets
