@@ -133,7 +133,9 @@ for r in ends.iter_rows(named=True):
         f"{r['model']} at {levels[r['depth'] - 1]}: {r['accuracy']:.3f} "
         f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
     )
-curves = plot.depth_curves(by_depth, depth_labels=levels)
+curves = plot.depth_curves(
+    by_depth, depth_labels=levels, title="Accuracy by depth (bands: 95% Wilson intervals)"
+)
 curves
 
 # %% [markdown]
