@@ -25,7 +25,8 @@
 # objects computed here.
 
 # %% tags=["parameters"]
-IRT_MODELS: str = "1pl,2pl,3pl"  # each 3PL fit of MathVista takes 1-2 minutes
+IRT_MODELS: str = "1pl,2pl,3pl"
+ITER_3PL: int = 100  # EM iterations for the default-prior 3PL, which does not converge here
 N_BOOT: int = 200  # simulated response sets behind every chance expectation
 CB_ITEMS: int = 0  # ChemBench questions used, a seeded sample (0: all 2,854)
 SUBSET_K: int = 100
@@ -37,19 +38,22 @@ EXPORT: bool = True
 # %%
 import warnings
 
+import altair as alt
 import numpy as np
 import polars as pl
-from scipy.stats import binomtest, spearmanr
+from scipy.stats import binomtest, mannwhitneyu, spearmanr
 
 from hierlab import plot
 from hierlab.datasets import fetch_chembench, fetch_mathvista
 from hierlab.errors import HierlabWarning
 from hierlab.irt import (
+    ExplanatoryFit,
     Prior,
     audit_items,
     compare_fits,
     dif,
     evaluate_subsets,
+    explain_difficulty,
     fit_irt,
     item_fit,
     local_dependence,
@@ -58,6 +62,7 @@ from hierlab.irt import (
     topic_profiles,
 )
 from hierlab.leaderboard import leaderboard
+from hierlab.stats import wald_test
 
 plot.setup_notebook(globals(), folder=FIG_DIR)  # offline charts, paper theme, checks
 warnings.simplefilter(
@@ -87,10 +92,20 @@ print(mv.card.name, mv.matrix.shape, "|", cb.card.name, cb_matrix.shape, "| base
 # log-likelihood at the posterior mode can fall below the 2PL's. The cell prints both, and
 # refits the 3PL with a Beta(1, 17) guessing prior, which puts its mode at c = 0, so the
 # 2PL is inside the 3PL's reach again.
+#
+# With 23 models, three parameters per question are barely identified: under the default
+# prior the 3PL's EM does not converge (its largest parameter change is printed; it
+# oscillates rather than shrinks), so it is stopped after `ITER_3PL` iterations and its
+# row in the table is that of an unconverged fit: read its log-likelihood as approximate,
+# and compare its distance to the 2PL's with that. The Beta(1, 17) refit converges
+# (printed).
 
 # %%
 models_to_fit = IRT_MODELS.split(",")
-fits = {m: fit_irt(mv.matrix, m) for m in models_to_fit}
+fits = {
+    m: fit_irt(mv.matrix, m, **({"max_iter": ITER_3PL} if m == "3pl" else {}))
+    for m in models_to_fit
+}
 comparison = compare_fits(*fits.values())
 print(comparison.table)
 print(comparison.tests)
@@ -98,12 +113,18 @@ best_aic = comparison.table.sort("aic")["irt_model"][0]
 best_bic = comparison.table.sort("bic")["irt_model"][0]
 print(f"lowest AIC: {best_aic}, lowest BIC: {best_bic}")
 if "3pl" in fits:
-    nested = fit_irt(mv.matrix, "3pl", prior=Prior(guess_alpha=1.0, guess_beta=17.0))
+    nested = fit_irt(mv.matrix, "3pl", prior=Prior(guess_alpha=1.0, guess_beta=17.0), tol=1e-3)
     ll2, ll3, ll3n = fits["2pl"].loglik, fits["3pl"].loglik, nested.loglik
+    for label, f in (("3PL, Beta(5,17)", fits["3pl"]), ("3PL, Beta(1,17)", nested)):
+        print(
+            f"{label}: converged {f.converged} after {f.iterations} EM iterations "
+            f"(largest last change {f.max_change:.1e})"
+        )
     print(
         f"log-likelihood 2PL {ll2:.1f} | 3PL, Beta(5,17) guessing prior {ll3:.1f} "
-        f"({'lower' if ll3 < ll2 else 'not lower'} than the 2PL) | 3PL, Beta(1,17) {ll3n:.1f} "
-        f"({'lower' if ll3n < ll2 else 'not lower'}); median guessing {nested.items['c'].median():.3f}"
+        f"({'lower' if ll3 < ll2 - 0.1 else 'not lower'} than the 2PL) | 3PL, Beta(1,17) "
+        f"{ll3n:.1f} ({'lower' if ll3n < ll2 - 0.1 else 'equal within 0.1'}); "
+        f"median guessing {nested.items['c'].median():.3f}"
     )
     print(
         f"2PL vs 3PL LR statistic: {2 * (ll3 - ll2):.1f} with the default prior (compare_fits "
@@ -258,7 +279,9 @@ freq_right = (
     .sum_horizontal()
     .item()
 )
-yes_key = mv.items.filter(pl.col("item").is_in(reversed_items) & (pl.col("answer") == "Yes")).height
+yes_key = mv.items.filter(
+    pl.col("item").is_in(reversed_items.to_list()) & (pl.col("answer") == "Yes")
+).height
 print(
     f"reversed-key flags: {reversed_items.len()}; the frequent-guess baseline answers {freq_right:.0f} "
     f"of them correctly; {yes_key} have the key 'Yes'"
@@ -385,10 +408,11 @@ print(
 
 # %% [markdown]
 # Local dependence (Yen's Q3*): pairs of questions answered alike beyond what ability
-# explains. The usual 0.2 cut-off is compared with the count the fitted model gives.
+# explains. The usual 0.2 cut-off is compared with the count the fitted model gives (its
+# average over `N_BOOT / 20` simulated sets of half a million pairs each).
 
 # %%
-ld = local_dependence(fit, n_boot=max(5, N_BOOT // 10), seed=SEED)
+ld = local_dependence(fit, n_boot=max(5, N_BOOT // 20), seed=SEED)
 n_ld_flagged = int(ld.pairs["flagged"].sum())
 print(
     f"Q3: {ld.n_pairs:,} pairs; Q3* > {ld.cutoff}: {ld.over_cutoff:,} "
@@ -420,7 +444,126 @@ wright = plot.wright_map(fit, title="MathVista: models and questions on one scal
 info_chart | wright
 
 # %% [markdown]
-# ## 8. ChemBench: 22 LLMs x 2,854 chemistry questions
+# ## 8. What makes a MathVista question hard? Explanatory IRT on the item taxonomy
+# MathVista's declared taxonomy is category > task > source. `explain_difficulty` fits
+# logit P(right) = ability of the model + effects of the question's covariates, with one
+# fixed effect per model (so effects are net of who answered) and standard errors
+# clustered by question (questions differ beyond their covariates). The two baselines are
+# left out: their answers do not depend on a question's content. Question format enters
+# every fit, since a multiple-choice question can be guessed and formats are unevenly
+# spread over tasks. Three questions, each a joint Wald test: does *depth* matter, does the
+# *task* matter beyond format, and does the *source* matter beyond its task? An effect is a
+# finding when its test rejects at 5%. Difficulty effects are in logits, positive = harder,
+# each relative to the reference level printed.
+
+# %%
+node_depth = mv.tree.depth[mv.items["node"].to_numpy()]
+depth_counts = {int(d): int((node_depth == d).sum()) for d in np.unique(node_depth)}
+print(
+    f"questions per taxonomy depth: {depth_counts} (tree depth {mv.tree.max_depth}): "
+    + (
+        "every question is a leaf at the same depth, so depth cannot explain difficulty here"
+        if len(depth_counts) == 1
+        else "depth varies and can be tested"
+    )
+)
+long = (
+    mv.responses.drop_nulls("correct")
+    .filter(~pl.col("model").is_in(baselines))
+    .join(mv.items.select("item", "task", "source", "question_type"), on="item")
+)
+by_task = explain_difficulty(long, ["task", "question_type"])
+# a source that every model gets wrong (or right) on every question has no finite effect
+separated = (
+    long.group_by("source")
+    .agg(share=pl.col("correct").mean(), n_items=pl.col("item").n_unique())
+    .filter(pl.col("share").is_in([0.0, 1.0]))
+)
+by_source = explain_difficulty(
+    long.filter(~pl.col("source").is_in(separated["source"].to_list())), ["source", "question_type"]
+)
+
+
+def difficulty_table(explained: ExplanatoryFit, prefix: str) -> pl.DataFrame:
+    """Difficulty effects (logits, + = harder) of one covariate with their 95% interval."""
+    return (
+        explained.coefficients.filter(pl.col("term").str.starts_with(f"C({prefix})"))
+        .select(
+            level=pl.col("term").str.extract(r"\[T\.(.*)\]$"),
+            difficulty=pl.col("difficulty_effect"),
+            ci_low=-pl.col("ci_high"),  # the table's interval is for easiness (its estimate)
+            ci_high=-pl.col("ci_low"),
+            p_value=pl.col("p_value"),
+        )
+        .sort("difficulty")
+    )
+
+
+task_effects = difficulty_table(by_task, "task")
+format_effect = difficulty_table(by_task, "question_type").row(0, named=True)
+task_test = wald_test(by_task.fitted, [{f"C(task)[T.{t}]": 1.0} for t in task_effects["level"]])
+source_terms = set(by_source.coefficients["term"])
+first_in_task: dict[str, str] = {}
+within_task = []  # each source against the first source of its task: 0 if only the task matters
+kept_sources = mv.items.filter(~pl.col("source").is_in(separated["source"].to_list()))
+for src, task in kept_sources.select("source", "task").unique().sort("source").iter_rows():
+    if task not in first_in_task:
+        first_in_task[task] = f"C(source)[T.{src}]"
+        continue
+    contrast = {f"C(source)[T.{src}]": 1.0}
+    if first_in_task[task] in source_terms:  # the overall reference source has no term
+        contrast[first_in_task[task]] = -1.0
+    within_task.append(contrast)
+source_test = wald_test(by_source.fitted, within_task)
+task_ref = sorted(mv.items["task"].unique())[0]
+source_ref = sorted(kept_sources["source"].unique())[0]
+print(
+    "sources left out of the source fit (every answer right or every answer wrong, so no "
+    "finite effect): "
+    + ", ".join(
+        f"{r['source']} ({r['n_items']} question(s), accuracy {r['share']:.0f})"
+        for r in separated.iter_rows(named=True)
+    )
+    if separated.height
+    else "none"
+)
+print(
+    f"multiple-choice vs free-form: difficulty {format_effect['difficulty']:+.2f} logits "
+    f"[{format_effect['ci_low']:+.2f}, {format_effect['ci_high']:+.2f}]"
+)
+print(
+    f"task, beyond format: Wald chi2 = {task_test.statistic:.1f} on {task_test.df:.0f} df, "
+    f"p = {task_test.p_value:.2g}; source, beyond its task and format: chi2 = "
+    f"{source_test.statistic:.1f} on {source_test.df:.0f} df, p = {source_test.p_value:.2g}"
+)
+source_effects = difficulty_table(by_source, "source")
+print(
+    f"{kept_sources.height / kept_sources['source'].n_unique():.0f} questions per source on "
+    f"average; sources relative to {source_ref!r}: easiest "
+    + ", ".join(
+        f"{r['level']} {r['difficulty']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
+        for r in source_effects.head(2).iter_rows(named=True)
+    )
+    + "; hardest "
+    + ", ".join(
+        f"{r['level']} {r['difficulty']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
+        for r in source_effects.tail(2).iter_rows(named=True)
+    )
+)
+print(f"task effects relative to {task_ref!r} (format held fixed):")
+task_effects
+
+# %% [markdown]
+# Reading it: a multiple-choice question is much easier than a free-form one (printed
+# first), as guessing predicts, and the task effects are smaller than that; the two tests
+# say whether task and source add anything once format is held fixed. A source effect is a
+# property of the questions a source contributed (their wording, images, answer
+# formats), not evidence about the skill the taxonomy names. The source intervals are wide
+# (few questions per source, printed; clustered SEs), so only the test across all sources
+# is a finding, not the ranking of single sources.
+
+# %% [markdown]
+# ## 9. ChemBench: 22 LLMs x 2,854 chemistry questions
 # The same steps on a benchmark with more questions and no guessing baseline (so the
 # guessable rule is not applied). Here the likelihood-ratio test and AIC may disagree: the
 # test asks whether discriminations differ at all, AIC whether that pays for 2,853 extra
@@ -443,7 +586,89 @@ print(f"ChemBench Spearman(ability, accuracy) = {cb_rho:.3f}")
 cb_board.select("model", "theta", "theta_ci_low", "theta_ci_high", "accuracy").head(8)
 
 # %% [markdown]
-# ## 9. Informative subsets
+# ## 10. ChemBench's easy / intermediate / hard labels against the fitted difficulty
+# ChemBench's authors label every question easy, intermediate or hard. Do the labels order
+# the difficulty the 22 LLMs reveal? The fitted difficulty is the 1PL's (one number per
+# question, in the order of the share of models that answer it; the 2PL's b is unstable
+# for questions that barely discriminate). Per label: count, median and quartiles; then a
+# rank correlation of label (0, 1, 2) and difficulty with a 95% bootstrap interval over
+# questions, and for each pair of labels the probability that a question of the harder
+# label is fitted harder (0.5: the labels say nothing), with a one-sided Mann-Whitney test.
+
+# %%
+label_order = ["easy", "intermediate", "hard"]
+cb_difficulty = (
+    cb_fits["1pl"]
+    .items.select("item", "b")
+    .join(cb.items, on="item")
+    .with_columns(label_rank=pl.col("difficulty").replace_strict(label_order, [0, 1, 2]))
+)
+per_label = (
+    cb_difficulty.group_by("difficulty", "label_rank")
+    .agg(
+        n=pl.len(),
+        median=pl.col("b").median(),
+        q25=pl.col("b").quantile(0.25),
+        q75=pl.col("b").quantile(0.75),
+    )
+    .sort("label_rank")
+)
+print(per_label.drop("label_rank"))
+x, y = cb_difficulty["label_rank"].to_numpy(), cb_difficulty["b"].to_numpy()
+rho_labels = spearmanr(x, y)
+draws = np.random.default_rng(SEED).integers(0, len(x), (N_BOOT, len(x)))
+boot_rho = np.array([spearmanr(x[d], y[d]).statistic for d in draws])
+rho_lo, rho_hi = np.quantile(boot_rho, [0.025, 0.975])
+print(
+    f"Spearman(label, fitted difficulty) = {rho_labels.statistic:.3f} "
+    f"[{rho_lo:.3f}, {rho_hi:.3f}] (95% bootstrap, {N_BOOT} resamples), p = {rho_labels.pvalue:.2g}"
+)
+label_pairs = []
+for lo, hi in [("easy", "intermediate"), ("intermediate", "hard"), ("easy", "hard")]:
+    b_lo = cb_difficulty.filter(pl.col("difficulty") == lo)["b"].to_numpy()
+    b_hi = cb_difficulty.filter(pl.col("difficulty") == hi)["b"].to_numpy()
+    test = mannwhitneyu(b_hi, b_lo, alternative="greater")
+    label_pairs.append((lo, hi, test.statistic / (len(b_lo) * len(b_hi)), test.pvalue))
+    print(
+        f"P({hi} fitted harder than {lo}) = {label_pairs[-1][2]:.3f} "
+        f"(Mann-Whitney one-sided p = {test.pvalue:.2g}; n = {len(b_hi)} vs {len(b_lo)})"
+    )
+medians_ordered = bool((per_label["median"].diff().drop_nulls() > 0).all())
+print(f"label medians in the labels' order: {medians_ordered}")
+
+# %%
+tick = {
+    r["difficulty"]: f"{r['difficulty']} (n = {r['n']})" for r in per_label.iter_rows(named=True)
+}
+label_chart = (
+    alt.Chart(cb_difficulty.select(pl.col("difficulty").replace_strict(tick).alias("label"), "b"))
+    .mark_boxplot(extent=1.5, size=24)
+    .encode(
+        y=alt.Y("label:N", sort=[tick[k] for k in label_order if k in tick], title=None),
+        x=alt.X("b:Q", title="Fitted difficulty (1PL, logits)"),
+        color=alt.Color("label:N", sort=[tick[k] for k in label_order if k in tick], legend=None),
+    )
+    .properties(
+        title=alt.TitleParams(
+            "ChemBench: fitted difficulty by label",
+            subtitle=[
+                f"Spearman {rho_labels.statistic:.2f} (95% CI {rho_lo:.2f} to {rho_hi:.2f})",
+                "box: quartiles; whiskers: 1.5 IQR",
+            ],
+        )
+    )
+)
+label_chart
+
+# %% [markdown]
+# Reading it: a pair of labels orders the fitted difficulties when its printed probability
+# is well above 0.5 and its test rejects; a probability near 0.5 means that label carries
+# no information about how hard the 22 LLMs found the questions. The rank correlation says
+# how much of the fitted ordering the three labels explain overall; a label with few
+# questions (the printed n) can only show a large difference.
+
+# %% [markdown]
+# ## 11. Informative subsets
 # Evaluate a new model on a few questions and predict its full-benchmark accuracy:
 # cross-validated over held-out ChemBench models, IRT-chosen subsets (most informative, or
 # stratified by difficulty) against random ones. With about 20 models, each split holds out
@@ -505,6 +730,19 @@ findings = [
     f"Subsets ({SUBSET_K} ChemBench questions), error of predicted accuracy: "
     + ", ".join(f"{k} {v:.3f}" for k, v in mae.items())
     + f"; lowest: {best_subset}.",
+    f"Explanatory IRT: questions sit at {len(depth_counts)} taxonomy depth(s), so depth is "
+    f"{'untestable' if len(depth_counts) == 1 else 'testable'} on MathVista; multiple-choice "
+    f"questions are {-format_effect['difficulty']:.2f} logits easier "
+    f"[{-format_effect['ci_high']:.2f}, {-format_effect['ci_low']:.2f}]; task beyond format "
+    f"p = {task_test.p_value:.2g} ({'a finding' if task_test.p_value < 0.05 else 'no evidence'}); "
+    f"source beyond task p = {source_test.p_value:.2g} "
+    f"({'a finding' if source_test.p_value < 0.05 else 'no evidence'}).",
+    f"ChemBench's labels vs fitted difficulty: Spearman {rho_labels.statistic:.3f} "
+    f"[{rho_lo:.3f}, {rho_hi:.3f}]; "
+    + ", ".join(
+        f"P({hi} harder than {lo}) {pr:.2f} (p = {pv:.2g})" for lo, hi, pr, pv in label_pairs
+    )
+    + f"; medians {'follow' if medians_ordered else 'do not follow'} the labels' order.",
     f"ChemBench: lowest AIC {cb_comparison.table.sort('aic')['irt_model'][0]}, 1PL vs 2PL LR "
     f"p = {cb_comparison.tests['p_value'][0]:.2g}; audit {cb_audit.headline()}; "
     f"Spearman(ability, accuracy) {cb_rho:.3f}.",
@@ -530,3 +768,4 @@ if EXPORT:
     plot.save(wright, "02_mathvista_wright_map", folder=FIG_DIR)
     plot.save(profile_chart, "02_mathvista_profiles", folder=FIG_DIR)
     plot.save(info_chart, "02_mathvista_information", folder=FIG_DIR)
+    plot.save(label_chart, "02_chembench_labels", folder=FIG_DIR)
