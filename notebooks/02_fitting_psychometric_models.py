@@ -436,10 +436,18 @@ print(
 # %% [markdown]
 # ## 7. Information and the Wright map
 # Where on the ability scale does MathVista measure precisely, and where do the models sit
-# among the questions?
+# among the questions? A difficulty is where a model has even odds of solving the question;
+# with MathVista's weak discriminations (median printed), a question that few models solve
+# sits many ability SDs above the average model, so the map gathers every question beyond
+# +-6 in its end bins and counts them (printed).
 
 # %%
 info_chart = plot.information_plot(fit, title="MathVista 2PL: test information")
+far = int((fit.items["b"].abs() > 6).sum())
+print(
+    f"median discrimination {fit.items['a'].median():.2f}; {far} of {fit.n_items} "
+    "difficulties beyond +-6 (in the end bins)"
+)
 wright = plot.wright_map(fit, title="MathVista: models and questions on one scale")
 info_chart | wright
 
@@ -491,8 +499,8 @@ def difficulty_table(explained: ExplanatoryFit, prefix: str) -> pl.DataFrame:
         .select(
             level=pl.col("term").str.extract(r"\[T\.(.*)\]$"),
             difficulty=pl.col("difficulty_effect"),
-            ci_low=-pl.col("ci_high"),  # the table's interval is for easiness (its estimate)
-            ci_high=-pl.col("ci_low"),
+            ci_low=pl.col("difficulty_ci_low"),
+            ci_high=pl.col("difficulty_ci_high"),
             p_value=pl.col("p_value"),
         )
         .sort("difficulty")

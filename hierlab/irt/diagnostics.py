@@ -202,11 +202,11 @@ class FitComparison(Result):
     Attributes
     ----------
     table : polars.DataFrame
-        ``irt_model, loglik, n_parameters, aic, bic``, in nesting order.
+        ``irt_model, loglik, n_parameters, aic, bic, converged``, in nesting order.
     tests : polars.DataFrame
         ``restricted, general, statistic, df, p_value, note``: the likelihood-ratio
-        chi-square test of each consecutive nested pair (NaN, with a note, when the
-        general model's priors exclude the restricted one).
+        chi-square test of each consecutive nested pair (NaN, with a note, when either fit
+        did not converge or the general model's priors exclude the restricted one).
     approximate : bool
         True when a fit used priors: its log-likelihood is then evaluated at the posterior
         mode and the tests are approximate.
@@ -282,7 +282,8 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
     statistic ``2 (ll_general - ll_restricted)`` against chi-square with the difference in
     parameters as degrees of freedom. With priors the log-likelihoods are evaluated at
     posterior modes, so the tests are approximate (fit with ``prior=None`` for textbook LR
-    tests). The 2PL-vs-3PL test puts guessing on its boundary (c = 0), and the 3PL-vs-4PL
+    tests). A fit that did not converge gets no test (NaN, with a note and a warning).
+    The 2PL-vs-3PL test puts guessing on its boundary (c = 0), and the 3PL-vs-4PL
     test the upper asymptote on its boundary (u = 1), where the chi-square reference is
     conservative. When the general model's priors exclude the
     restricted model (it then fits worse), the test is not defined: its statistic and
@@ -336,6 +337,7 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
             "n_parameters": [f.n_parameters for f in ordered],
             "aic": [f.aic for f in ordered],
             "bic": [f.bic for f in ordered],
+            "converged": [f.converged for f in ordered],
         }
     )
     rows = []
@@ -344,7 +346,22 @@ def compare_fits(*fits: IRTFit) -> FitComparison:
             statistic = 2 * (big.loglik - small.loglik)
             df = big.n_parameters - small.n_parameters
             note = None
-            if statistic < -1e-6 * max(1.0, abs(small.loglik)):
+            unconverged = [f.irt_model for f in (small, big) if not f.converged]
+            if unconverged:
+                # a log-likelihood short of its optimum makes the statistic meaningless
+                note = (
+                    f"the {' and '.join(unconverged)} fit did not converge, so its "
+                    "log-likelihood is not at the optimum and there is no likelihood-ratio test"
+                )
+                warnings.warn(
+                    f"compare_fits: {note}. Refit with more iterations (max_iter=), a looser "
+                    "tol=, or a prior that identifies the model with this many models "
+                    "(AIC and BIC of an unconverged fit are not reliable either).",
+                    HierlabWarning,
+                    stacklevel=2,
+                )
+                statistic, p_value = float("nan"), float("nan")
+            elif statistic < -1e-6 * max(1.0, abs(small.loglik)):
                 # the general model cannot reach the restricted one: its priors (e.g. a
                 # guessing prior with no density at c = 0) break the nesting
                 note = (

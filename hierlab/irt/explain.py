@@ -37,8 +37,11 @@ class ExplanatoryFit(Result):
     ----------
     coefficients : polars.DataFrame
         ``term, estimate, se, statistic`` (Wald z, item-clustered), ``p_value, ci_low,
-        ci_high, odds_ratio, difficulty_effect`` for the covariate terms (the model effects
-        are in ``abilities``).
+        ci_high, odds_ratio, difficulty_effect, difficulty_ci_low, difficulty_ci_high`` for
+        the covariate terms (the model effects are in ``abilities``). ``estimate`` and its
+        interval are on the easiness scale (log-odds of a right answer);
+        ``difficulty_effect = -estimate`` with its own interval ``difficulty_ci_low,
+        difficulty_ci_high``, so neither needs flipping by hand.
     abilities : polars.DataFrame
         ``model, theta`` on the logit scale of the regression (the reference model's
         theta is the intercept).
@@ -192,7 +195,10 @@ def explain_difficulty(
     params = fitted.params
     names = [n for n in params.index if not n.startswith("C(_model)") and n != "Intercept"]
     coefficients = coefficient_table(fitted, names, confidence).with_columns(
-        odds_ratio=pl.col("estimate").exp(), difficulty_effect=-pl.col("estimate")
+        odds_ratio=pl.col("estimate").exp(),
+        difficulty_effect=-pl.col("estimate"),
+        difficulty_ci_low=-pl.col("ci_high"),
+        difficulty_ci_high=-pl.col("ci_low"),
     )
     model_names = sorted(data["_model"].unique())
     theta = [0.0] + [float(params.get(f"C(_model)[T.{r}]", np.nan)) for r in model_names[1:]]

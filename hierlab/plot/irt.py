@@ -639,7 +639,24 @@ def dif_plot(
         ("smd_effect", "mantel_p_adjusted") if graded else ("ets_delta", "mh_p_adjusted")
     )
     need(frame, ["item", effect, p_col], "dif_plot")
-    frame = frame.with_columns(neglogp=-pl.col(p_col).clip(1e-300, 1).log10()).drop_nulls(effect)
+    shown = [c for c in ("item", effect, p_col, "ets_class", "delta_r2", "flagged") if c in frame]
+    frame = frame.select(shown).with_columns(neglogp=-pl.col(p_col).clip(1e-300, 1).log10())
+    finite = frame[effect].is_finite().fill_null(False) & frame["neglogp"].is_finite().fill_null(
+        False
+    )
+    hidden = frame.height - int(finite.sum())
+    # items whose effect is infinite (one group all right or all wrong) cannot be placed;
+    # the subtitle counts them, and no NaN or infinity reaches the chart's JSON
+    frame = frame.filter(finite).with_columns(
+        pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c)
+        for c in ("delta_r2",)
+        if c in frame.columns
+    )
+    if hidden:
+        note = (
+            f"{hidden} item(s) with an infinite effect (a group all right or all wrong) not shown"
+        )
+        title = alt.TitleParams(title, subtitle=note)
     cuts = [-0.25, -0.17, 0.17, 0.25] if graded else [-1.5, -1.0, 1.0, 1.5]
     classes = ["AA", "BB", "CC"] if graded else ["A", "B", "C"]
     bands = (
@@ -663,11 +680,7 @@ def dif_plot(
                 title="ETS class",
                 scale=alt.Scale(domain=classes, range=["#bbbbbb", "#E69F00", "#D55E00"]),
             ),
-            tooltip=[
-                c
-                for c in ("item", effect, p_col, "ets_class", "delta_r2", "flagged")
-                if c in frame.columns
-            ],
+            tooltip=shown,
         )
     )
     return alt.layer(bands, points, title=title).properties(width=width, height=200)

@@ -69,3 +69,22 @@ def test_dif_plot_shows_ets_classes_for_binary_and_graded_items() -> None:
     spec = _check(plot.dif_plot(dif(graded.responses, groups)))
     assert '"CC"' in json.dumps(spec) and "SMD" in json.dumps(spec)
     assert np.isfinite(dif(graded.responses, groups).table["smd"].to_numpy()).all()
+
+
+def test_dif_plot_counts_items_with_an_infinite_effect_and_writes_strict_json() -> None:
+    table = pl.DataFrame(
+        {
+            "item": ["q1", "q2", "q3"],
+            "ets_delta": [-1.8, float("inf"), 0.3],
+            "mh_p_adjusted": [0.001, 0.5, 0.9],
+            "ets_class": ["C", None, "A"],
+            "delta_r2": [0.1, float("nan"), 0.0],
+            "flagged": [True, False, False],
+            "mh_odds_ratio": [0.5, float("inf"), 1.1],  # not drawn: must not reach the JSON
+        }
+    )
+    spec = plot.dif_plot(table).to_dict()
+    json.dumps(spec, allow_nan=False)  # what Jupyter's message protocol requires
+    assert "1 item(s) with an infinite effect" in json.dumps(spec)
+    rows = [r for d in spec.get("datasets", {}).values() for r in d if "item" in r]
+    assert sorted(r["item"] for r in rows) == ["q1", "q3"]

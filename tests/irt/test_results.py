@@ -132,6 +132,19 @@ def test_compare_fits(sim) -> None:
         compare_fits(one, "2pl")  # type: ignore[arg-type]
 
 
+def test_compare_fits_gives_no_test_for_a_fit_that_did_not_converge(sim) -> None:
+    one = fit_irt(sim.responses, "1pl")
+    with pytest.warns(HierlabWarning):  # a ConvergenceWarning
+        stopped = fit_irt(sim.responses, "2pl", max_iter=2)
+    assert not stopped.converged
+    with pytest.warns(HierlabWarning, match="did not converge.*max_iter="):
+        cmp = compare_fits(one, stopped)
+    assert cmp.table["converged"].to_list() == [True, False]
+    row = cmp.tests.row(0, named=True)
+    assert np.isnan(row["statistic"]) and np.isnan(row["p_value"])
+    assert "2pl fit did not converge" in row["note"]
+
+
 def test_audit_names_unknown_models(fit) -> None:
     with pytest.raises(InvalidValueError, match="'nobody'"):
         audit_items(fit, baseline="nobody")
