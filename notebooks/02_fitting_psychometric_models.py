@@ -645,6 +645,8 @@ medians_ordered = bool((per_label["median"].diff().drop_nulls() > 0).all())
 print(f"label medians in the labels' order: {medians_ordered}")
 
 # %%
+item_accuracy = cb_matrix.drop("model").mean()
+n_unanimous = sum(v in (0.0, 1.0) for v in item_accuracy.row(0))
 tick = {
     r["difficulty"]: f"{r['difficulty']} (n = {r['n']})" for r in per_label.iter_rows(named=True)
 }
@@ -661,7 +663,8 @@ label_chart = (
             "ChemBench: fitted difficulty by label",
             subtitle=[
                 f"Spearman {rho_labels.statistic:.2f} (95% CI {rho_lo:.2f} to {rho_hi:.2f})",
-                "box: quartiles; whiskers: 1.5 IQR",
+                "box: quartiles; whiskers: 1.5 IQR; "
+                f"{n_unanimous} questions every model answered alike sit at the prior's ends",
             ],
         )
     )
