@@ -303,7 +303,10 @@ audit.flagged.join(mv.items.select("item", "source", "question", "answer"), on="
 # key produces, but also what a yes/no question produces when its key is the answer weak
 # systems give by default. The printed counts say how many flagged questions are keyed
 # "Yes" and how many the frequent-guess baseline gets right; each flag is a question to
-# read, not yet a proven wrong key.
+# read, not yet a proven wrong key. The converse does not hold either: 23 answers say little
+# about one weakly discriminating question, so the audit finds clearly reversed keys and
+# misses many others (the README gives its simulated power next to the best any rule can
+# reach); an unflagged question is not shown to be sound.
 
 # %% [markdown]
 # ## 4. Topic profiles: is a model better at one task than its ability predicts?
