@@ -2,8 +2,11 @@
 
 For each shape, ``--reps`` data sets are simulated (abilities N(0, 1), a ~ lognormal(0, 0.3),
 b ~ N(0, 1) or N(1, 1)), fitted with the defaults, and the share of 95% intervals that
-cover the truth is printed for a, b (Wald intervals: ``estimate +- 1.96 se``) and, for few
-models, for the abilities with item uncertainty included. The a intervals are those of ``IRTFit.item_intervals`` (log scale under the lognormal
+cover the truth is printed for a, b (Fieller's intervals, as ``item_intervals`` gives them,
+with the share left unbounded, and Wald intervals ``estimate +- 1.96 se`` for comparison)
+and, for few models, for the abilities with item uncertainty included. Difficulties and
+abilities are compared with the truth on the population's scale and on the calibration
+sample's (hierlab's scale: the fitted models' abilities have mean 0 and SD 1). The a intervals are those of ``IRTFit.item_intervals`` (log scale under the lognormal
 prior); symmetric Wald intervals for a are printed too. The Monte Carlo standard error
 of each share is printed beside it (replications are independent; intervals within one
 replication share the common location and scale, so the error uses the spread of the
@@ -41,6 +44,17 @@ def replicate(n: int, j: int, mean_b: float, seed: int, abilities: bool) -> dict
         fit = fit_irt(m, "2pl")
     out = {}
     ci = fit.item_intervals()
+    # hierlab's scale is the calibration sample's (its abilities have mean 0 and SD 1), so
+    # the truth is also put on that scale; the population scale differs by the sample's own
+    # mean and SD (about 1 / sqrt(n) off), which no interval from these data can carry
+    centre, spread = theta.mean(), theta.std()
+    sample_b = (b - centre) / spread
+    part = ci.filter(ci["parameter"] == "b")
+    lo, hi = part["ci_low"].to_numpy(), part["ci_high"].to_numpy()
+    out["b, sample scale"] = float(np.mean((lo <= sample_b) & (sample_b <= hi)))
+    out["b unbounded share"] = float(np.mean(np.isinf(hi)))
+    est, se = part["estimate"].to_numpy(), part["se"].to_numpy()
+    out["b (wald), sample scale"] = float(np.mean(np.abs(est - sample_b) <= 1.959964 * se))
     for name, truth in (("a", a), ("b", b)):
         part = ci.filter(ci["parameter"] == name)
         lo, hi = part["ci_low"].to_numpy(), part["ci_high"].to_numpy()
@@ -53,6 +67,8 @@ def replicate(n: int, j: int, mean_b: float, seed: int, abilities: bool) -> dict
         ci = fit.ability_intervals()
         lo, hi = ci["theta_ci_low"].to_numpy(), ci["theta_ci_high"].to_numpy()
         out["theta"] = float(np.mean((lo <= theta) & (theta <= hi)))
+        sample_theta = (theta - centre) / spread
+        out["theta, sample scale"] = float(np.mean((lo <= sample_theta) & (sample_theta <= hi)))
         post = fit.ability_intervals(item_uncertainty=False)
         lo, hi = post["theta_ci_low"].to_numpy(), post["theta_ci_high"].to_numpy()
         out["theta (items known)"] = float(np.mean((lo <= theta) & (theta <= hi)))
@@ -79,6 +95,8 @@ def main() -> None:
             vals = np.array([r[key] for r in rows])
             if "error" in key:
                 print(f"  {key:<22} mean {vals.mean():+.3f}  sd {vals.std(ddof=1):.3f}")
+            elif "share" in key:
+                print(f"  {key:<31} {vals.mean():.3f}")
             else:
                 mc = vals.std(ddof=1) / np.sqrt(len(vals))
                 print(f"  coverage {key:<20} {vals.mean():.3f}  (Monte Carlo SE {mc:.3f})")

@@ -123,7 +123,9 @@ def test_item_interval_coverage_few_models() -> None:
 
     16,000 intervals per parameter; per-replication shares have SD about 0.02-0.03, so
     the Monte Carlo SE is about 0.01 (benchmarks, 100 replications: see README). Per-item
-    Louis blocks (no cross-item covariance) covered the difficulties far less.
+    Louis blocks (no cross-item covariance) covered the difficulties far less. Fieller's
+    difficulty intervals are unbounded for the few items whose discrimination could be 0
+    (about 8% here), so they cover somewhat more than 95%.
     """
     shares = {"a": [], "b": []}
     for seed in range(8):
@@ -131,8 +133,8 @@ def test_item_interval_coverage_few_models() -> None:
         fit = fit_irt(values, "2pl")
         shares["a"].append(covered(fit, "a", a))
         shares["b"].append(covered(fit, "b", b))
-    for name, vals in shares.items():
-        assert 0.92 <= np.mean(vals) <= 0.98, (name, np.mean(vals))
+    assert 0.92 <= np.mean(shares["a"]) <= 0.98, np.mean(shares["a"])
+    assert 0.93 <= np.mean(shares["b"]) <= 0.995, np.mean(shares["b"])
 
 
 def test_ability_interval_coverage_with_item_uncertainty() -> None:
@@ -195,3 +197,39 @@ def test_normal_prior_fits_have_full_information_ses() -> None:
         fit.item_intervals().filter(fit.item_intervals()["parameter"] == "a")["interval"][0]
         == "wald"
     )
+
+
+def test_difficulty_intervals_are_fieller_intervals_that_cover_with_few_models() -> None:
+    """b = -d / a: with 20 models a Wald interval for the ratio under-covers; Fieller's
+    interval covers, and is unbounded where the discrimination could be 0."""
+    wald, fieller, unbounded = [], [], []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        theta = rng.normal(size=20)
+        a, b = np.exp(rng.normal(0.0, 0.3, 3000)), rng.normal(1.0, 1.0, 3000)
+        values = (rng.random((20, 3000)) < response_probability(theta, a, b)).astype(float)
+        fit = fit_irt(matrix(values), "2pl")
+        truth = (b - theta.mean()) / theta.std()  # the fitted models' scale
+        part = fit.item_intervals().filter(pl.col("parameter") == "b")
+        assert set(part["interval"]) == {"fieller"}
+        est, se = part["estimate"].to_numpy(), part["se"].to_numpy()
+        lo, hi = part["ci_low"].to_numpy(), part["ci_high"].to_numpy()
+        assert np.all((lo <= est) & (est <= hi))  # the estimate is always inside
+        wald.append(np.mean(np.abs(est - truth) <= 1.959964 * se))
+        fieller.append(np.mean((lo <= truth) & (truth <= hi)))
+        unbounded.append(np.mean(np.isinf(hi)))
+    # 12,000 items in 4 fits (items within a fit share the scale, so the fits' shares vary:
+    # Wald 0.86 over 100 fits in benchmarks/irt_coverage.py, seed-dependent)
+    assert np.mean(fieller) >= 0.95 and np.mean(fieller) > np.mean(wald) + 0.02
+    assert 0.2 < np.mean(unbounded) < 0.9
+
+
+def test_fieller_and_wald_difficulty_intervals_agree_with_many_models() -> None:
+    values, _theta, _a, b = simulate(3000, 8, seed=2)
+    part = fit_irt(values, "2pl").item_intervals().filter(pl.col("parameter") == "b")
+    se = part["se"].to_numpy()
+    lo, hi = part["ci_low"].to_numpy(), part["ci_high"].to_numpy()
+    assert np.isfinite(hi).all()
+    width = 2 * 1.959964 * se
+    assert np.allclose(hi - lo, width, rtol=0.1)  # asymptotically the same interval
+    assert np.mean((lo <= b) & (b <= hi)) >= 0.75  # 8 items: a loose sanity bound
