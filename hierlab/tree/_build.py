@@ -6,7 +6,7 @@ Every constructor validates its input and names the rows or nodes at fault.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 import polars as pl
@@ -43,8 +43,6 @@ from hierlab.tree._structure import (
 if TYPE_CHECKING:
     import networkx as nx
 
-    from hierlab.tree._core import Tree
-
 
 class TreeBuilders:
     """The constructors of :class:`~hierlab.tree.Tree` (its class methods ``from_*``)."""
@@ -58,7 +56,7 @@ class TreeBuilders:
         *,
         sep: str = "/",
         root: str | None = None,
-    ) -> Tree:
+    ) -> Self:
         r"""Build a tree from root-to-node paths.
 
         Every prefix of a path becomes a node; the same path given twice is one node, and
@@ -126,7 +124,7 @@ class TreeBuilders:
     @classmethod
     def _from_coded_paths(
         cls, codes: np.ndarray, lengths: np.ndarray, vocab: np.ndarray, root: str | None
-    ) -> Tree:
+    ) -> Self:
         """Paths given as integer label codes, concatenated, plus one length per path.
 
         Each distinct prefix is a node. Prefixes are told apart by a polynomial hash of
@@ -156,7 +154,7 @@ class TreeBuilders:
     @classmethod
     def _from_coded_paths_by_level(
         cls, codes: np.ndarray, lengths: np.ndarray, vocab: np.ndarray, root: str | None
-    ) -> Tree:
+    ) -> Self:
         """Build like :meth:`_from_coded_paths`, exactly, with one vectorised step per level."""
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         n_vocab = np.int64(len(vocab) + 1)
@@ -189,7 +187,7 @@ class TreeBuilders:
     @classmethod
     def _finish_paths(
         cls, parent: np.ndarray, labels: np.ndarray, depth: np.ndarray, root: str | None
-    ) -> Tree:
+    ) -> Self:
         """Add the synthetic root (or check there is one top label) and build."""
         tops = np.flatnonzero(parent < 0)
         if root is not None:
@@ -213,7 +211,7 @@ class TreeBuilders:
         levels: Sequence[str] | None = None,
         root: str | None = None,
         on_null: Literal["end", "skip"] = "end",
-    ) -> Tree:
+    ) -> Self:
         """Build a tree from a table with one column per level (top level first).
 
         Each row is a root-to-node path. A null, NaN or empty string ends a row's path
@@ -299,7 +297,7 @@ class TreeBuilders:
         label: str | None = None,
         root: str | None = None,
         on_multiple_parents: Literal["error", "first"] = "error",
-    ) -> Tree:
+    ) -> Self:
         """Build a tree from (child, parent) edges.
 
         Node keys (the values in the child and parent columns) identify nodes and must be
@@ -428,7 +426,7 @@ class TreeBuilders:
         return tree
 
     @classmethod
-    def from_nested(cls, nested: Mapping[str, Any] | str, *, root: str | None = None) -> Tree:
+    def from_nested(cls, nested: Mapping[str, Any] | str, *, root: str | None = None) -> Self:
         """Build a tree from a nested dict (or its JSON text).
 
         Two shapes are accepted, and may be mixed:
@@ -549,7 +547,7 @@ class TreeBuilders:
         label: str | None = "label",
         root: str | None = None,
         on_multiple_parents: Literal["error", "first"] = "error",
-    ) -> Tree:
+    ) -> Self:
         """Build a tree from a networkx DiGraph whose edges point from parent to child.
 
         Parameters
@@ -627,7 +625,7 @@ class TreeBuilders:
         labels: Sequence[str],
         *,
         internal_label: str = "cluster {id}",
-    ) -> Tree:
+    ) -> Self:
         """Build the binary tree of a scipy hierarchical-clustering linkage matrix.
 
         Parameters

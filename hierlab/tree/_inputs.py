@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -13,160 +13,10 @@ from hierlab.errors import (
     AmbiguousLabelError,
     InputShapeError,
     InputTypeError,
-    InvalidValueError,
     NullLabelError,
-    UnknownNodeError,
     format_items,
 )
-from hierlab.tree._paths import join_path, paths_to_list_series
 from hierlab.tree._structure import describe
-
-if TYPE_CHECKING:
-    from hierlab.tree._core import Tree
-
-
-def to_node_ids(tree: Tree, values: Any, sep: Any, what: str) -> np.ndarray:
-    """Node ids or paths -> validated node ids (see :meth:`Tree.node_ids`)."""
-    if not isinstance(what, str):
-        raise InputTypeError(f"`what` must be a string, got {describe(what)}.")
-    if isinstance(values, pl.Series):
-        dtype = values.dtype
-        if dtype == pl.String or isinstance(dtype, pl.List):
-            return find_paths(tree, paths_to_list_series(values, sep, what), sep, what)
-        if dtype.is_numeric() or dtype == pl.Null:
-            return ids_from_numbers(tree, values.cast(pl.Float64).to_numpy(), values, what)
-        raise InputTypeError(f"`{what}` must be integer node ids or paths, got a {dtype} Series.")
-    if type(values).__module__.split(".")[0] == "pandas" and hasattr(values, "to_numpy"):
-        kind = getattr(getattr(values, "dtype", None), "kind", "O")
-        if kind in "iuf":  # numpy or nullable numeric dtypes
-            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-            return ids_from_numbers(tree, numbers, numbers, what)
-        values = values.tolist()
-    if isinstance(values, str | tuple):
-        return np.atleast_1d(find_paths(tree, paths_to_list_series([values], sep, what), sep, what))
-    if isinstance(values, bool | np.bool_):
-        raise InputTypeError(f"`{what}` must be node ids or paths, got the boolean {values!r}.")
-    if isinstance(values, int | np.integer):
-        return np.atleast_1d(tree._nodes(values, what))
-    if isinstance(values, float | np.floating):
-        return ids_from_numbers(tree, np.array([values], dtype=float), [values], what)
-    if isinstance(values, np.ndarray):
-        if values.ndim == 0:
-            return to_node_ids(tree, values.item(), sep, what)
-        if values.dtype.kind in "iu":
-            return np.atleast_1d(tree._nodes(values.ravel(), what))
-        if values.dtype.kind == "f":
-            return ids_from_numbers(tree, values.ravel(), values.ravel(), what)
-        if values.dtype.kind in "OUS":
-            values = values.tolist()
-        else:
-            raise InputTypeError(
-                f"`{what}` must be integer node ids or paths, got an array of dtype {values.dtype}."
-            )
-    if isinstance(values, set | frozenset):
-        raise InputTypeError(
-            f"`{what}` is a set: a set is a multi-label sample, not a list of nodes; give a "
-            "list (one node id or path per sample)."
-        )
-    if isinstance(values, Mapping) or not isinstance(values, Iterable):
-        raise InputTypeError(
-            f"`{what}` must be integer node ids or root-to-node paths (str with {sep!r}, or "
-            f"label sequences), got {describe(values)}."
-        )
-    items = list(values)
-    if not items:
-        return np.empty(0, dtype=np.int64)
-    types = set(map(type, items))
-    if types <= {str, tuple}:  # the common cases, without a look at every item
-        return find_paths(tree, paths_to_list_series(items, sep, what), sep, what)
-    if all(issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_) for t in types):
-        return tree._nodes(np.asarray(items, dtype=np.int64), what)
-    kinds = np.array([value_kind(x) for x in items], dtype=object)
-    found = set(kinds.tolist())
-    if "missing" in found:
-        rows = np.flatnonzero(kinds == "missing")
-        raise missing_ids(what, rows)
-    if found <= {"id"}:
-        return tree._nodes(np.asarray(items, dtype=np.int64), what)
-    if found <= {"id", "float"}:
-        numbers = np.asarray(items, dtype=np.float64)
-        return ids_from_numbers(tree, numbers, items, what)
-    if found <= {"path"}:
-        return find_paths(tree, paths_to_list_series(items, sep, what), sep, what)
-    wrong = [k for k in found if k not in ("id", "float", "path")]
-    if wrong:
-        rows = np.flatnonzero(np.isin(kinds, wrong))
-        hint = (
-            " A set is a multi-label sample; functions that take one node per sample need "
-            "one id or path each."
-            if "set" in wrong
-            else ""
-        )
-        raise InputTypeError(
-            f"`{what}` must hold node ids or paths; row(s) {format_items(rows.tolist())} hold "
-            f"{format_items(sorted({type(items[i]).__name__ for i in rows}))}.{hint}"
-        )
-    ids = np.flatnonzero(np.isin(kinds, ["id", "float"]))
-    paths = np.flatnonzero(kinds == "path")
-    raise InputTypeError(
-        f"`{what}` mixes node ids (row(s) {format_items(ids.tolist(), 4)}, e.g. {items[ids[0]]!r}) "
-        f"and paths (row(s) {format_items(paths.tolist(), 4)}, e.g. {items[paths[0]]!r}). Give "
-        "all as ids or all as paths: Tree.node_ids converts either."
-    )
-
-
-def value_kind(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "bool"
-    if isinstance(value, int | np.integer):
-        return "id"
-    if isinstance(value, float | np.floating):
-        return "missing" if value != value else "float"
-    if isinstance(value, str | tuple | list | np.ndarray):
-        return "path"
-    if isinstance(value, set | frozenset):
-        return "set"
-    if is_missing(value):
-        return "missing"
-    return type(value).__name__
-
-
-def missing_ids(what: str, rows: np.ndarray) -> Exception:
-    from hierlab.errors import MissingValueError
-
-    return MissingValueError(
-        f"`{what}` is null or NaN in {len(rows)} row(s): {format_items(rows.tolist())}. Drop "
-        "those rows or give a node id or path for each."
-    )
-
-
-def ids_from_numbers(tree: Tree, numbers: np.ndarray, original: Any, what: str) -> np.ndarray:
-    """Float (or nullable) node ids -> int ids: NaN refused, whole numbers only."""
-    numbers = np.asarray(numbers, dtype=np.float64).ravel()
-    nan = np.isnan(numbers)
-    if nan.any():
-        raise missing_ids(what, np.flatnonzero(nan))
-    fractional = np.flatnonzero(~np.isfinite(numbers) | (numbers != np.round(numbers)))
-    if len(fractional):
-        raise InvalidValueError(
-            f"`{what}` must be whole-number node ids; row(s) {format_items(fractional.tolist())} "
-            f"hold {format_items(numbers[fractional].tolist())}."
-        )
-    return tree._nodes(numbers.astype(np.int64), what)
-
-
-def find_paths(tree: Tree, series: pl.Series, sep: str, what: str) -> np.ndarray:
-    ids = tree._find_ids(series)
-    missing = np.flatnonzero(ids < 0)
-    if len(missing):
-        shown = [join_path(p, sep=sep) for p in series.gather(missing[:5]).to_list()]
-        raise UnknownNodeError(
-            f"`{what}` holds {len(missing)} path(s) that are not in the tree, at row(s) "
-            f"{format_items(missing.tolist(), 5)}: {format_items(shown, 5)}. Paths list labels "
-            f"from the root down (root {tree.label[0]!r}), separated by {sep!r} (a backslash "
-            "escapes a separator inside a label); see Tree.paths() for the valid ones."
-        )
-    return ids
 
 
 def as_label_text(column: pl.Series) -> pl.Series:
