@@ -23,13 +23,14 @@ models of that draw (so the draws keep the models' common calibration error).
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy.stats import norm
 
-from hierlab.errors import InputTypeError, InvalidValueError
+from hierlab.errors import HierlabWarning, InputTypeError, InvalidValueError
 from hierlab.irt import engine
 from hierlab.irt.covariance import selected_scores
 
@@ -116,7 +117,9 @@ def intervals(fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = Tr
     item_var = np.zeros(len(theta))
     if item_uncertainty:
         est = _posterior(cov, data, theta / sigma, post_sd / sigma, _GH_NODES, "gh")
-        item_var = np.maximum(cov.quadratic(_gradients(fit, cov, data, est)), 0.0)
+        item_var = cov.quadratic(_gradients(fit, cov, data, est))
+        if (item_var < 0).any():
+            item_var = _scale_error_floor(fit, theta, item_var)
     total = np.sqrt(post_sd**2 + item_var)
     half = norm.ppf(0.5 + confidence / 2) * total
     return pl.DataFrame(
@@ -130,6 +133,31 @@ def intervals(fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = Tr
             "item_se": np.sqrt(item_var),
         }
     )
+
+
+def _scale_error_floor(fit: Any, theta: np.ndarray, item_var: np.ndarray) -> np.ndarray:
+    """Item variance where the item covariance is not positive definite for the abilities.
+
+    A negative ``g' Sigma g`` means the item covariance is not positive definite along the
+    directions the abilities depend on (seen with about 20 models and thousands of items).
+    The dominant part of the item error then is the calibration sample's own location and
+    scale, estimated from ``n`` models: the variance ``(1 + z^2 / 2) / n`` of the mean and
+    SD of ``n`` draws from N(0, 1), at ``z = theta / sigma``, in ``sigma^2`` units. Each
+    model gets the larger of that and its own quadratic form, with a warning.
+    """
+    sigma = fit.latent_sd
+    z = theta / sigma
+    floor = (1.0 + z**2 / 2) / fit.n_models * sigma**2
+    negative = int((item_var < 0).sum())
+    warnings.warn(
+        f"The item covariance is not positive definite along the directions the abilities "
+        f"depend on ({negative} of {len(theta)} models get a negative item variance); the "
+        "item part of the ability intervals uses the calibration sample's location and "
+        f"scale error, (1 + theta^2 / 2) / n with n = {fit.n_models} models, instead.",
+        HierlabWarning,
+        stacklevel=4,
+    )
+    return np.maximum(item_var, floor)
 
 
 def draws(

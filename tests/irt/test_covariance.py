@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 import hierlab.irt.covariance as covariance_module
+from hierlab.errors import HierlabWarning
 from hierlab.irt import Prior, fit_irt, response_probability, simulate_responses
 from hierlab.irt.data import ResponseMatrix
 
@@ -135,6 +136,22 @@ def test_item_interval_coverage_few_models() -> None:
         shares["b"].append(covered(fit, "b", b))
     assert 0.92 <= np.mean(shares["a"]) <= 0.98, np.mean(shares["a"])
     assert 0.93 <= np.mean(shares["b"]) <= 0.995, np.mean(shares["b"])
+
+
+def test_ability_intervals_never_collapse_when_the_item_covariance_is_not_positive_definite() -> (
+    None
+):
+    """20 models x 3,000 items, seed 3: the item covariance's quadratic form is negative
+    for every ability (it was clamped to 0, leaving the posterior SD of about 0.03); the
+    intervals now carry the sample's location and scale error, with a warning."""
+    values, theta, _, _ = simulate(20, 3000, seed=3)
+    fit = fit_irt(values, "2pl")
+    with pytest.warns(HierlabWarning, match="not positive definite"):
+        ci = fit.ability_intervals()
+    floor = np.sqrt((1 + (ci["theta"].to_numpy() / fit.latent_sd) ** 2 / 2) / 20) * fit.latent_sd
+    assert np.all(ci["item_se"].to_numpy() >= floor - 1e-12)
+    inside = (ci["theta_ci_low"].to_numpy() <= theta) & (theta <= ci["theta_ci_high"].to_numpy())
+    assert inside.mean() >= 0.9  # was 0.10 with the clamped variance
 
 
 def test_ability_interval_coverage_with_item_uncertainty() -> None:
