@@ -152,6 +152,16 @@ def test_ability_intervals_never_collapse_when_the_item_covariance_is_not_positi
     assert np.all(ci["item_se"].to_numpy() >= floor - 1e-12)
     inside = (ci["theta_ci_low"].to_numpy() <= theta) & (theta <= ci["theta_ci_high"].to_numpy())
     assert inside.mean() >= 0.9  # was 0.10 with the clamped variance
+    # plausible values carry the same error: their spread matches the intervals' SEs
+    with pytest.warns(HierlabWarning, match="not positive definite"):
+        pv = fit.plausible_values(400, seed=0)
+    spread = (
+        pv.group_by("model")
+        .agg(pl.col("theta").std())
+        .join(ci.select("model", "theta_se"), on="model")
+    )
+    ratio = (spread["theta"] / spread["theta_se"]).to_numpy()
+    assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio
 
 
 def test_ability_interval_coverage_with_item_uncertainty() -> None:
