@@ -50,6 +50,7 @@ from hierlab.results import Result, Summary, TestResult
 from hierlab.stats import (
     aggregate_binomial,
     check_confidence,
+    check_predictions,
     check_results,
     check_unique,
     coefficient_table,
@@ -59,7 +60,7 @@ from hierlab.stats import (
     wald_test,
     wilson_interval,
 )
-from hierlab.tree import Tree, as_tree
+from hierlab.tree import Tree
 
 __all__ = [
     "DepthRegression",
@@ -81,57 +82,6 @@ def _keys(model: str | None, group: str | list[str] | None) -> list[str]:
     if not all(isinstance(g, str) for g in extra):
         raise InputTypeError(f"`group` must be a column name or a list of them, got {group!r}.")
     return ([model] if model is not None else []) + [g for g in extra if g != model]
-
-
-def _check_abstain(abstain: Any) -> tuple[str, ...]:
-    if isinstance(abstain, str):
-        return (abstain,)
-    if not isinstance(abstain, tuple | list | set | frozenset) or not all(
-        isinstance(a, str) for a in abstain
-    ):
-        raise InputTypeError(
-            f"`abstain` must be a list of answer texts that mean 'no answer' (e.g. "
-            f"['unknown']), got {abstain!r}."
-        )
-    return tuple(abstain)
-
-
-def _predictions(
-    tree: Tree, predictions: Any, keys: list[str], abstain: Any = ()
-) -> tuple[Tree, pl.DataFrame]:
-    """Return validated predictions: node ids in ``true``/``pred`` (-1: a refusal)."""
-    tree = as_tree(tree)
-    markers = _check_abstain(abstain)
-    frame = as_polars(predictions, "`predictions`", columns=["true", "pred", *keys, "item"])
-    require_columns(
-        frame,
-        ["true", "pred", *keys],
-        "The predictions table",
-        "It needs 'true' and 'pred' (node ids or paths) and the model (and group) columns; "
-        "pass model=None when there is no model column.",
-    )
-    if frame.height == 0:
-        raise EmptyInputError("The predictions table is empty.")
-    if "item" in frame.columns:
-        check_unique(
-            frame, [k for k in (*keys[:1], "item") if k in frame.columns], "The predictions table"
-        )
-    null_true = frame["true"].is_null()
-    if null_true.any():
-        rows = np.flatnonzero(null_true.to_numpy())
-        raise MissingValueError(
-            f"{len(rows)} prediction(s) have no true node (row(s) {format_items(rows[:8].tolist())}); "
-            "every item needs its truth."
-        )
-    t = tree.node_ids(frame["true"], what="true")
-    refused = frame["pred"].is_null()
-    if markers and frame["pred"].dtype == pl.String:
-        refused = refused | frame["pred"].is_in(list(markers))
-    refused_np = refused.to_numpy()
-    p = np.full(frame.height, -1, dtype=np.int64)
-    if (~refused_np).any():
-        p[~refused_np] = tree.node_ids(frame["pred"].filter(~refused), what="pred")
-    return tree, frame.with_columns(true=pl.Series(t), pred=pl.Series(p))
 
 
 def depth_table(
@@ -178,7 +128,7 @@ def depth_table(
     [1, 0, 1, 1]
     """
     keys = _keys(model, group)
-    tree, frame = _predictions(tree, predictions, keys, abstain)
+    tree, frame = check_predictions(tree, predictions, keys, abstain)
     t = frame["true"].to_numpy()
     p = frame["pred"].to_numpy()
     max_d = int(tree.depth[t].max())
@@ -431,7 +381,7 @@ def deepest_correct(
     [1, 1, 1]
     """
     keys = _keys(model, group)
-    tree, frame = _predictions(tree, predictions, keys)
+    tree, frame = check_predictions(tree, predictions, keys)
     deep = tree.depth[tree.lca(frame["true"].to_numpy(), frame["pred"].to_numpy())]
     counts = (
         frame.select(keys)
@@ -482,7 +432,7 @@ def error_lca_depths(
     [(0, 1), (1, 1)]
     """
     keys = _keys(model, group)
-    tree, frame = _predictions(tree, predictions, keys)
+    tree, frame = check_predictions(tree, predictions, keys)
     t, p = frame["true"].to_numpy(), frame["pred"].to_numpy()
     wrong = t != p
     lca_depth = tree.depth[tree.lca(t, p)]

@@ -33,16 +33,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hierlab._tables import as_polars, require_columns
 from hierlab.errors import (
-    EmptyInputError,
     InputTypeError,
     InvalidValueError,
     MissingValueError,
     format_items,
 )
 from hierlab.results import Result, Summary
-from hierlab.stats import check_confidence, check_unique
+from hierlab.stats import check_confidence, check_predictions, check_unique
 from hierlab.tree import Tree, as_tree
 
 __all__ = ["METRICS", "HierarchicalScores", "hierarchical_scores"]
@@ -219,7 +217,7 @@ def _ratios(sums: np.ndarray) -> np.ndarray:
 
 def _item_parts(tree: Tree, true: np.ndarray, pred: np.ndarray, refused: np.ndarray) -> np.ndarray:
     """Per-prediction parts of every metric, shape (n_predictions, n_parts)."""
-    pred = np.where(refused, tree.root, pred)
+    pred = np.where(refused, tree.root, pred)  # a refusal predicts nothing
     lca = tree.lca(true, pred)
     d_lca, d_true, d_pred = tree.depth[lca], tree.depth[true], tree.depth[pred]
     exact = true == pred
@@ -350,31 +348,14 @@ def hierarchical_scores(
     if not isinstance(seed, int | np.integer | np.random.Generator) or isinstance(seed, bool):
         raise InputTypeError(f"`seed` must be an integer or a numpy Generator, got {seed!r}.")
     keys = [k for k in (model, item, cluster) if k is not None]
-    frame = as_polars(predictions, "`predictions`", columns=["true", "pred", *keys])
-    require_columns(
-        frame,
-        ["true", "pred", *keys],
-        "The predictions table",
-        "It needs 'true' and 'pred' (node ids or paths), the item column and the model "
-        "column (pass model=None for one model).",
-    )
-    if frame.height == 0:
-        raise EmptyInputError("The predictions table is empty: nothing to score.")
+    tree, frame = check_predictions(tree, predictions, keys)
     if model is None:
         model = "model"
         frame = frame.with_columns(pl.lit("model").alias(model))
     check_unique(frame, [model, item], "The predictions table")
-    if frame["true"].null_count():
-        rows = np.flatnonzero(frame["true"].is_null().to_numpy())
-        raise MissingValueError(
-            f"{len(rows)} prediction(s) have no true node (row(s) "
-            f"{format_items(rows[:8].tolist())}); every item needs its truth."
-        )
-    true = tree.node_ids(frame["true"], what="true")
-    refused = frame["pred"].is_null().to_numpy()
-    pred = np.full(frame.height, tree.root, dtype=np.int64)
-    if (~refused).any():
-        pred[~refused] = tree.node_ids(frame["pred"].filter(~pl.Series(refused)), what="pred")
+    true = frame["true"].to_numpy()
+    pred = frame["pred"].to_numpy()
+    refused = pred < 0
     parts = _item_parts(tree, true, pred, refused)
     units, n_units = _units(frame, item, cluster)
     model_names = frame[model].cast(pl.String)

@@ -35,6 +35,7 @@ from hierlab.errors import (
     format_items,
 )
 from hierlab.results import Result, Summary, TestResult
+from hierlab.tree import Tree, as_tree
 
 __all__ = [
     "FirthFit",
@@ -493,6 +494,71 @@ def check_unique(frame: pl.DataFrame, keys: Sequence[str], what: str) -> None:
         f"{', '.join(pairs)}{more}. Keep one row per model and item (e.g. "
         f".unique({keys!r}, keep='first')) or aggregate them first."
     )
+
+
+def _check_abstain(abstain: Any) -> tuple[str, ...]:
+    if isinstance(abstain, str):
+        return (abstain,)
+    if not isinstance(abstain, tuple | list | set | frozenset) or not all(
+        isinstance(a, str) for a in abstain
+    ):
+        raise InputTypeError(
+            f"`abstain` must be a list of answer texts that mean 'no answer' (e.g. "
+            f"['unknown']), got {abstain!r}."
+        )
+    return tuple(abstain)
+
+
+def check_predictions(
+    tree: Tree, predictions: Any, keys: list[str], abstain: Any = ()
+) -> tuple[Tree, pl.DataFrame]:
+    """Return the tree and a validated predictions table: node ids in ``true``/``pred``.
+
+    Internal helper shared by hierlab's modules (not part of the public API): the
+    predictions-table twin of :func:`check_results`. The table needs ``true`` and ``pred``
+    (node ids or paths) and the ``keys`` columns; it must have rows, one per (first key,
+    ``item``) where there is an ``item`` column, and a true node on every row. A null
+    ``pred``, or one of the ``abstain`` texts, is a refusal: ``pred`` is then -1.
+
+    Examples
+    --------
+    >>> t = Tree.from_paths(["A/B"], root="r")
+    >>> p = pl.DataFrame({"model": ["m", "m"], "item": [1, 2], "true": ["A/B", "A/B"],
+    ...                   "pred": ["A", None]})
+    >>> check_predictions(t, p, ["model"])[1]["pred"].to_list()
+    [1, -1]
+    """
+    tree = as_tree(tree)
+    markers = _check_abstain(abstain)
+    frame = as_polars(predictions, "`predictions`", columns=["true", "pred", *keys, "item"])
+    require_columns(
+        frame,
+        ["true", "pred", *keys],
+        "The predictions table",
+        "It needs 'true' and 'pred' (node ids or paths) and the model (and group) columns; "
+        "pass model=None when there is no model column.",
+    )
+    if frame.height == 0:
+        raise EmptyInputError("The predictions table is empty.")
+    if "item" in frame.columns:
+        unique_keys = dict.fromkeys(k for k in (*keys[:1], "item") if k in frame.columns)
+        check_unique(frame, list(unique_keys), "The predictions table")
+    null_true = frame["true"].is_null()
+    if null_true.any():
+        rows = np.flatnonzero(null_true.to_numpy())
+        raise MissingValueError(
+            f"{len(rows)} prediction(s) have no true node (row(s) {format_items(rows[:8].tolist())}); "
+            "every item needs its truth."
+        )
+    t = tree.node_ids(frame["true"], what="true")
+    refused = frame["pred"].is_null()
+    if markers and frame["pred"].dtype == pl.String:
+        refused = refused | frame["pred"].is_in(list(markers))
+    refused_np = refused.to_numpy()
+    p = np.full(frame.height, -1, dtype=np.int64)
+    if (~refused_np).any():
+        p[~refused_np] = tree.node_ids(frame["pred"].filter(~refused), what="pred")
+    return tree, frame.with_columns(true=pl.Series(t), pred=pl.Series(p))
 
 
 def check_results(

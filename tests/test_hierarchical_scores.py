@@ -83,3 +83,12 @@ def test_bad_input_is_named() -> None:
         scores.difference("strong", "nobody")
     assert set(scores.table["metric"]) == set(METRICS)
     assert "paired bootstrap" in str(scores.summary())
+
+
+def test_one_model_without_a_model_column() -> None:
+    data = simulate(np.random.default_rng(3), 30).filter(pl.col("model") == "strong")
+    alone = hierarchical_scores(TREE, data.drop("model"), model=None, n_boot=100, seed=0)
+    named = hierarchical_scores(TREE, data, n_boot=100, seed=0)
+    assert alone.table["estimate"].to_list() == named.table["estimate"].to_list()
+    with pytest.raises(DuplicateRowsError, match="more than one row"):
+        hierarchical_scores(TREE, pl.concat([data, data.head(1)]).drop("model"), model=None)
