@@ -125,8 +125,9 @@ def intervals(fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = Tr
     if item_uncertainty:
         est = _posterior(cov, data, theta / sigma, post_sd / sigma, _GH_NODES, "gh")
         item_var = cov.quadratic(_gradients(fit, cov, data, est))
-        if (item_var < 0).any():
-            item_var = _scale_error_floor(fit, theta, item_var)
+        if (item_var < 0).any():  # each model: the larger of the two
+            _warn_not_positive_definite(fit, item_var)
+            item_var = np.maximum(item_var, _scale_error_variance(fit, theta))
     total = np.sqrt(post_sd**2 + item_var)
     half = norm.ppf(0.5 + confidence / 2) * total
     return pl.DataFrame(
@@ -142,30 +143,34 @@ def intervals(fit: Any, confidence: float = 0.95, *, item_uncertainty: bool = Tr
     )
 
 
-def _scale_error_floor(fit: Any, theta: np.ndarray, item_var: np.ndarray) -> np.ndarray:
-    """Item variance where the item covariance is not positive definite for the abilities.
+def _warn_not_positive_definite(fit: Any, item_var: np.ndarray) -> None:
+    """Say that the item part falls back to the sample's location and scale error.
 
     A negative ``g' Sigma g`` means the item covariance is not positive definite along the
     directions the abilities depend on (seen with about 20 models and thousands of items).
     The dominant part of the item error then is the calibration sample's own location and
-    scale, estimated from ``n`` models: the variance ``(1 + z^2 / 2) / n`` of the mean and
-    SD of ``n`` draws from N(0, 1), at ``z = theta / sigma``, in ``sigma^2`` units. Each
-    model gets the larger of that and its own quadratic form, with a warning.
+    scale, estimated from ``n`` models (:func:`_scale_error_variance`).
     """
-    sigma = fit.latent_sd
-    z = theta / sigma
-    floor = (1.0 + z**2 / 2) / fit.n_models * sigma**2
     negative = int((item_var < 0).sum())
     warnings.warn(
         f"The item covariance is not positive definite along the directions the abilities "
-        f"depend on ({negative} of {len(theta)} models get a negative item variance); the "
+        f"depend on ({negative} of {len(item_var)} models get a negative item variance); the "
         "item part of the ability intervals and plausible values uses the calibration "
         f"sample's location and scale error, (1 + theta^2 / 2) / n with n = {fit.n_models} "
         "models, instead.",
         HierlabWarning,
         stacklevel=4,
     )
-    return np.maximum(item_var, floor)
+
+
+def _scale_error_variance(fit: Any, theta: np.ndarray) -> np.ndarray:
+    """Variance ``(1 + z^2 / 2) / n`` (in ``sigma^2`` units, at ``z = theta / sigma``).
+
+    The error that estimating the mean and SD of N(0, 1) from ``n`` models puts on an
+    ability at ``z``.
+    """
+    sigma = fit.latent_sd
+    return (1.0 + (theta / sigma) ** 2 / 2) / fit.n_models * sigma**2
 
 
 def draws(
@@ -209,7 +214,7 @@ def draws(
             # not positive definite along the abilities' directions: draw the calibration
             # sample's location and scale error instead, shared by all models of a draw
             # (variance (1 + z^2 / 2) / n, as in the intervals), with the same warning
-            _scale_error_floor(fit, theta * sigma, item_var)
+            _warn_not_positive_definite(fit, item_var)
             shift = rng.standard_normal(n_values) / np.sqrt(fit.n_models)
             stretch = rng.standard_normal(n_values) / np.sqrt(2 * fit.n_models)
             draws += sigma * (shift[:, None] + stretch[:, None] * theta[None, :])

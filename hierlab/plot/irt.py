@@ -647,11 +647,10 @@ def dif_plot(
     hidden = frame.height - int(finite.sum())
     # items whose effect is infinite (one group all right or all wrong) cannot be placed;
     # the subtitle counts them, and no NaN or infinity reaches the chart's JSON
-    frame = frame.filter(finite).with_columns(
-        pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c)
-        for c in ("delta_r2",)
-        if c in frame.columns
-    )
+    frame = frame.filter(finite)
+    if "delta_r2" in frame.columns:
+        r2 = pl.col("delta_r2")
+        frame = frame.with_columns(pl.when(r2.is_finite()).then(r2).alias("delta_r2"))
     if hidden:
         note = (
             f"{hidden} item(s) with an infinite effect (a group all right or all wrong) not shown"
